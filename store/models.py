@@ -27,6 +27,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -484,8 +485,8 @@ class SearchTerm(Base):
             "exact_term",
             "sort_name",
             "customer_id",
-            sqlite_where="exact_term IS NOT NULL",
-            postgresql_where="exact_term IS NOT NULL",
+            sqlite_where=text("exact_term IS NOT NULL"),
+            postgresql_where=text("exact_term IS NOT NULL"),
         ),
         Index("ix_search_terms_customer", "customer_id", "term"),
     )

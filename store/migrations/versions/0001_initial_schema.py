@@ -211,7 +211,7 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('search_terms', schema=None) as batch_op:
         batch_op.create_index('ix_search_terms_customer', ['customer_id', 'term'], unique=False)
-        batch_op.create_index('ix_search_terms_exact', ['exact_term', 'sort_name', 'customer_id'], unique=False, sqlite_where='exact_term IS NOT NULL', postgresql_where='exact_term IS NOT NULL')
+        batch_op.create_index('ix_search_terms_exact', ['exact_term', 'sort_name', 'customer_id'], unique=False, sqlite_where=sa.text('exact_term IS NOT NULL'), postgresql_where=sa.text('exact_term IS NOT NULL'))
         batch_op.create_index('ix_search_terms_term', ['term', 'sort_name', 'customer_id'], unique=False)
 
     op.create_table('self_service_accounts',
@@ -294,7 +294,7 @@ def downgrade() -> None:
     op.drop_table('self_service_accounts')
     with op.batch_alter_table('search_terms', schema=None) as batch_op:
         batch_op.drop_index('ix_search_terms_term')
-        batch_op.drop_index('ix_search_terms_exact', sqlite_where='exact_term IS NOT NULL', postgresql_where='exact_term IS NOT NULL')
+        batch_op.drop_index('ix_search_terms_exact', sqlite_where=sa.text('exact_term IS NOT NULL'), postgresql_where=sa.text('exact_term IS NOT NULL'))
         batch_op.drop_index('ix_search_terms_customer')
 
     op.drop_table('search_terms')

@@ -1,0 +1,120 @@
+"""Shared fixtures: real registers on a SQLite file and on PostgreSQL.
+
+Store tests take ``database``, which runs each test on a fresh SQLite file
+and on a fresh PostgreSQL database. PostgreSQL is found at
+``$KORTISTO_TEST_POSTGRESQL_URL`` (default: the local server's ``postgres``
+database on 127.0.0.1:5432); where none answers, those runs skip with the
+reason, except under CI (``CI=true``), where a missing server fails them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from store.clock import FixedClock
+from store.db import Database, open_database, sqlite_url
+
+DATA = Path(__file__).parent / "data"
+POSTGRESQL_URL = os.environ.get(
+    "KORTISTO_TEST_POSTGRESQL_URL",
+    "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres",
+)
+
+
+@pytest.fixture
+def clock() -> FixedClock:
+    """A clock stopped at a Thursday morning in Helsinki."""
+    return FixedClock(dt.datetime(2026, 12, 3, 9, 30))
+
+
+@pytest.fixture
+def sqlite_path(tmp_path: Path) -> Path:
+    """Where a test's SQLite register lives."""
+    return tmp_path / "kortisto.db"
+
+
+@pytest.fixture
+async def sqlite_database(sqlite_path: Path) -> AsyncIterator[Database]:
+    """A new, migrated register in a SQLite file."""
+    database = await open_database(sqlite_url(sqlite_path))
+    yield database
+    await database.close()
+
+
+@asynccontextmanager
+async def _postgresql_register() -> AsyncIterator[Database]:
+    problem = await postgresql_problem()
+    if problem:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"CI must run the PostgreSQL tests: {problem}")
+        pytest.skip(problem)
+    name = f"kortisto_test_{uuid.uuid4().hex[:12]}"
+    await _admin_execute(f'CREATE DATABASE "{name}"')
+    base, _, _ = POSTGRESQL_URL.rpartition("/")
+    database = await open_database(f"{base}/{name}")
+    try:
+        yield database
+    finally:
+        await database.close()
+        await _admin_execute(f'DROP DATABASE "{name}" WITH (FORCE)')
+
+
+async def _admin_execute(statement: str) -> None:
+    import asyncpg
+
+    url = POSTGRESQL_URL.replace("postgresql+asyncpg://", "postgresql://")
+    connection = await asyncpg.connect(url, timeout=5)
+    try:
+        await connection.execute(statement)
+    finally:
+        await connection.close()
+
+
+async def _postgresql_unavailable() -> str | None:
+    try:
+        import asyncpg  # noqa: F401
+    except ImportError:
+        return "asyncpg is not installed"
+    try:
+        await _admin_execute("SELECT 1")
+    except Exception as error:
+        return f"no PostgreSQL at {POSTGRESQL_URL}: {error}"
+    return None
+
+
+_POSTGRESQL_PROBLEM: list[str | None] = []
+
+
+async def postgresql_problem() -> str | None:
+    """Why PostgreSQL tests cannot run here, or ``None`` when they can."""
+    if not _POSTGRESQL_PROBLEM:
+        _POSTGRESQL_PROBLEM.append(await _postgresql_unavailable())
+    return _POSTGRESQL_PROBLEM[0]
+
+
+@pytest.fixture
+async def postgresql_database() -> AsyncIterator[Database]:
+    """A new, migrated register in a database of its own on PostgreSQL."""
+    async with _postgresql_register() as database:
+        yield database
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def database(
+    request: pytest.FixtureRequest, sqlite_path: Path
+) -> AsyncIterator[Database]:
+    """The same test on a SQLite file and on PostgreSQL."""
+    if request.param == "postgresql":
+        async with _postgresql_register() as register:
+            yield register
+        return
+    register = await open_database(sqlite_url(sqlite_path))
+    yield register
+    await register.close()

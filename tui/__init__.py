@@ -1,0 +1,1 @@
+"""Kortisto's terminal user interface and its commands."""

@@ -1,0 +1,102 @@
+"""The ``kortisto`` command: the app, and the batch commands beside it."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from tui.i18n import _, set_language
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help=_("database URL (default: $KORTISTO_DATABASE_URL or the user's register)"),
+    )
+    common.add_argument(
+        "--lang",
+        metavar="LANG",
+        default=argparse.SUPPRESS,
+        help=_("language of the interface: fi or en (default: $KORTISTO_LANG or fi)"),
+    )
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of every subcommand."""
+    common = _common_options()
+    parser = argparse.ArgumentParser(
+        prog="kortisto",
+        description=_("Customer and subscription register."),
+        parents=[common],
+    )
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    importing = commands.add_parser(
+        "import", parents=[common], help=_("import a register export (CSV)")
+    )
+    importing.add_argument("file", metavar="FILE", help=_("the export file"))
+    importing.add_argument(
+        "--skip-invalid",
+        action="store_true",
+        help=_("import the valid rows and write the rejected ones to a file"),
+    )
+
+    demo = commands.add_parser(
+        "demo", parents=[common], help=_("make a demo register and open the app")
+    )
+    demo.add_argument(
+        "--customers",
+        type=int,
+        metavar="N",
+        default=None,
+        help=_("how many customers to generate (default 2000)"),
+    )
+    demo.add_argument(
+        "--fresh", action="store_true", help=_("make the demo register anew")
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run ``kortisto`` with ``argv``; returns the exit status."""
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    # The language must be set before the parser's help texts are made.
+    language = _language_argument(arguments)
+    try:
+        set_language(language)
+    except ValueError:
+        print(f"kortisto: unknown language {language!r} (fi, en)", file=sys.stderr)
+        return 2
+    options = build_parser().parse_args(arguments)
+    url = getattr(options, "db", None)
+
+    if options.command == "import":
+        from tui.commands.import_register import run_import
+
+        return asyncio.run(run_import(options.file, url, options.skip_invalid))
+    if options.command == "demo":
+        from tui.commands.demo import run_demo
+
+        return run_demo(url, options.customers, options.fresh)
+    from tui.app import run_app
+
+    return run_app(url)
+
+
+def _language_argument(arguments: Sequence[str]) -> str | None:
+    for index, argument in enumerate(arguments):
+        if argument == "--lang" and index + 1 < len(arguments):
+            return arguments[index + 1]
+        if argument.startswith("--lang="):
+            return argument.split("=", 1)[1]
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -333,9 +333,7 @@ class SelfServiceAccount(Base):
     )
     username: Mapped[str] = mapped_column(String(254), unique=True)
     password_hash: Mapped[str] = mapped_column(String(200), default="")
-    password_set_at: Mapped[dt.datetime | None] = mapped_column(
-        DateTime(timezone=True)
-    )
+    password_set_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class TemporaryAddress(Base):
@@ -413,9 +411,7 @@ class Subscription(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     number: Mapped[int] = mapped_column(Integer, unique=True)
     product_id: Mapped[int] = mapped_column(ForeignKey("products.id"))
-    subscriber_id: Mapped[int] = mapped_column(
-        ForeignKey("customers.id"), index=True
-    )
+    subscriber_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     payer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"), index=True)
     starts_on: Mapped[dt.date] = mapped_column(Date)
     ends_on: Mapped[dt.date | None] = mapped_column(Date)

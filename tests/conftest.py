@@ -9,17 +9,22 @@ reason, except under CI (``CI=true``), where a missing server fails them.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
+import shutil
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
 
 from store.clock import FixedClock
+from sqlalchemy import text
+
 from store.db import Database, open_database, sqlite_url
+from store.models import Base
 
 DATA = Path(__file__).parent / "data"
 POSTGRESQL_URL = os.environ.get(
@@ -34,10 +39,25 @@ def clock() -> FixedClock:
     return FixedClock(dt.datetime(2026, 12, 3, 9, 30))
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A register file migrated once, for tests to start from a copy."""
+    path = tmp_path_factory.mktemp("template") / "migrated.db"
+
+    async def migrate() -> None:
+        database = await open_database(sqlite_url(path))
+        await database.close()
+
+    asyncio.run(migrate())
+    return path
+
+
 @pytest.fixture
-def sqlite_path(tmp_path: Path) -> Path:
-    """Where a test's SQLite register lives."""
-    return tmp_path / "kortisto.db"
+def sqlite_path(tmp_path: Path, migrated_sqlite: Path) -> Path:
+    """Where a test's SQLite register lives: a copy of a migrated one."""
+    path = tmp_path / "kortisto.db"
+    shutil.copyfile(migrated_sqlite, path)
+    return path
 
 
 @pytest.fixture
@@ -55,15 +75,21 @@ async def _postgresql_register() -> AsyncIterator[Database]:
         if os.environ.get("CI") == "true":
             pytest.fail(f"CI must run the PostgreSQL tests: {problem}")
         pytest.skip(problem)
-    name = f"kortisto_test_{uuid.uuid4().hex[:12]}"
-    await _admin_execute(f'CREATE DATABASE "{name}"')
     base, _, _ = POSTGRESQL_URL.rpartition("/")
-    database = await open_database(f"{base}/{name}")
+    if not _TEST_DATABASE:
+        # One database migrated once for the whole run; each test empties
+        # it first, which is much faster than a database per test.
+        name = f"kortisto_test_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+        await _admin_execute(f'CREATE DATABASE "{name}"')
+        _TEST_DATABASE.append(name)
+    database = await open_database(f"{base}/{_TEST_DATABASE[0]}")
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with database.write() as session:
+        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
     try:
         yield database
     finally:
         await database.close()
-        await _admin_execute(f'DROP DATABASE "{name}" WITH (FORCE)')
 
 
 async def _admin_execute(statement: str) -> None:
@@ -90,6 +116,15 @@ async def _postgresql_unavailable() -> str | None:
 
 
 _POSTGRESQL_PROBLEM: list[str | None] = []
+_TEST_DATABASE: list[str] = []
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _drop_postgresql_test_database() -> Iterator[None]:
+    yield
+    if _TEST_DATABASE:
+        statement = f'DROP DATABASE "{_TEST_DATABASE[0]}" WITH (FORCE)'
+        asyncio.run(_admin_execute(statement))
 
 
 async def postgresql_problem() -> str | None:

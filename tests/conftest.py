@@ -19,10 +19,9 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
-
-from store.clock import FixedClock
 from sqlalchemy import text
 
+from store.clock import FixedClock
 from store.db import Database, open_database, sqlite_url
 from store.models import Base
 

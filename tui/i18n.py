@@ -61,3 +61,29 @@ def _(message: str) -> str:
 def ngettext(singular: str, plural: str, count: int) -> str:
     """The singular or plural form for ``count`` in the language in use."""
     return _translations.ngettext(singular, plural, count)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for the catalogs; it is translated where it is shown."""
+    return message
+
+
+def translate_bindings(node: object) -> None:
+    """Show ``node``'s key descriptions in the language in use.
+
+    ``BINDINGS`` hold English message ids, fixed when the class is made;
+    each screen calls this as it is created, so its footer speaks the
+    language chosen at start-up.
+    """
+    from dataclasses import replace
+
+    bindings = node._bindings  # type: ignore[attr-defined]
+    for key, found in bindings.key_to_bindings.items():
+        bindings.key_to_bindings[key] = [
+            replace(
+                b,
+                description=_(b.description) if b.description else "",
+                tooltip=_(b.tooltip) if b.tooltip else "",
+            )
+            for b in found
+        ]

@@ -1,0 +1,1 @@
+"""Kortisto's Textual stylesheets: a shared base and one file per screen."""

@@ -1,0 +1,117 @@
+"""How values read on screen and on the clipboard: Finnish dates and money,
+and the names of codes, in the language in use."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from store.cards import CustomerCard
+from tui.i18n import N_, _
+
+CUSTOMER_TYPES = {
+    "private": N_("Private"),
+    "company": N_("Company"),
+    "ad_customer": N_("Ad customer"),
+}
+INVOICE_DELIVERIES = {
+    "paper": N_("Paper"),
+    "email": N_("Email"),
+    "einvoice": N_("E-invoice"),
+}
+CONSENT_CHANNELS = {
+    "email": N_("Email"),
+    "sms": N_("Text message"),
+    "phone": N_("Phone"),
+    "post": N_("Post"),
+}
+CONSENT_STATUSES = {"allowed": N_("Allowed"), "denied": N_("Denied")}
+INVOICE_STATUSES = {
+    "draft": N_("Draft"),
+    "sent": N_("Sent"),
+    "paid": N_("Paid"),
+    "credited": N_("Credited"),
+}
+
+
+def label(names: dict[str, str], code: object) -> str:
+    """The translated name of ``code``, or the code itself when unknown."""
+    text = str(getattr(code, "value", code))
+    return _(names[text]) if text in names else text
+
+
+def date(value: dt.date | None) -> str:
+    """A date the Finnish way, ``1.7.2027``; empty for none."""
+    return "" if value is None else f"{value.day}.{value.month}.{value.year}"
+
+
+def money(value: Decimal) -> str:
+    """Euros with a decimal comma, ``1 234,50 €``."""
+    text = f"{value:,.2f}".replace(",", " ").replace(".", ",")
+    return f"{text} €"
+
+
+def percent(value: Decimal) -> str:
+    """A percentage with a decimal comma and no needless zeros."""
+    text = f"{value.normalize():f}".replace(".", ",")
+    return f"{text} %"
+
+
+def yes_no(value: bool) -> str:
+    """Yes or no in the language in use."""
+    return _("Yes") if value else _("No")
+
+
+def card_as_text(card: CustomerCard) -> str:
+    """The customer's details as tidy plain text for the clipboard."""
+    c = card.customer
+    lines = [f"{_('Customer number')}: {c.number}"]
+    person = " ".join(p for p in (c.first_name, c.last_name) if p)
+    if person:
+        lines.append(f"{_('Name')}: {person}")
+    if c.company:
+        lines.append(f"{_('Company')}: {c.company}")
+    if c.business_id:
+        lines.append(f"{_('Business ID')}: {c.business_id}")
+    lines.append(f"{_('Customer type')}: {label(CUSTOMER_TYPES, c.customer_type)}")
+    address = card.address.lines()
+    if address:
+        lines.append(f"{_('Address')}:")
+        lines.extend(f"  {line}" for line in address)
+    for extra in card.temporary_addresses:
+        lines.append(
+            f"{_('Temporary address')} {date(extra.starts_on)}–{date(extra.ends_on)}:"
+        )
+        lines.append(f"  {extra.street}")
+        lines.append(f"  {extra.postal_code} {extra.post_town}")
+    if c.phone:
+        lines.append(f"{_('Phone')}: {c.phone}")
+    if c.email:
+        lines.append(f"{_('Email')}: {c.email}")
+    lines.append("")
+    lines.append(f"{_('Billing details')}:")
+    lines.append(
+        f"  {_('Invoice delivery')}: {label(INVOICE_DELIVERIES, c.invoice_delivery)}"
+    )
+    if c.einvoice_address:
+        lines.append(f"  {_('E-invoice address')}: {c.einvoice_address}")
+    if c.einvoice_operator:
+        lines.append(f"  {_('Intermediator ID')}: {c.einvoice_operator}")
+    if c.discount_percent:
+        lines.append(f"  {_('Discount')}: {percent(c.discount_percent)}")
+    for flag, text in (
+        (c.consolidated_invoice, _("Consolidated invoice")),
+        (c.direct_payment, _("Direct payment")),
+        (c.surcharge_exempt, _("No paper-invoice surcharge")),
+    ):
+        if flag:
+            lines.append(f"  {text}")
+    if card.payer is not None:
+        payer = card.payer
+        lines.append(f"  {_('Other payer')}: {payer.name}")
+        lines.extend(f"    {line}" for line in payer.address.lines())
+        if payer.einvoice_address:
+            lines.append(f"    {_('E-invoice address')}: {payer.einvoice_address}")
+        if payer.einvoice_operator:
+            lines.append(f"    {_('Intermediator ID')}: {payer.einvoice_operator}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,1 @@
+"""Kortisto's screens."""

@@ -1,0 +1,323 @@
+"""The customer card: a header and the seed's collapsible panels.
+
+Which panels are open is the operator's own choice, saved in the register
+and applied to every card they open. The panels are composed already open
+or closed as saved, so restoring them posts no toggle and writes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from rich.console import RenderableType
+from rich.table import Table
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Collapsible, Footer, Static
+from textual.widgets._collapsible import CollapsibleTitle
+
+from store.cards import CustomerCard, load_card
+from store.errors import KortistoError
+from tui.clipboard import copy_text
+from tui.formatting import (
+    CONSENT_CHANNELS,
+    CONSENT_STATUSES,
+    CUSTOMER_TYPES,
+    INVOICE_DELIVERIES,
+    INVOICE_STATUSES,
+    card_as_text,
+    date,
+    label,
+    money,
+    percent,
+    yes_no,
+)
+from tui.i18n import N_, _, translate_bindings
+
+if TYPE_CHECKING:
+    from tui.app import KortistoApp
+
+#: The preference that holds which panels an operator keeps open.
+PANELS_PREFERENCE = "card_panels"
+
+
+def _fields(rows: list[tuple[str, str]]) -> RenderableType:
+    shown = [(name, value) for name, value in rows if value]
+    if not shown:
+        return Text(_("No details."), style="italic")
+    grid = Table.grid(padding=(0, 2))
+    grid.add_column(style="bold", no_wrap=True)
+    grid.add_column(overflow="fold")
+    for name, value in shown:
+        grid.add_row(name, value)
+    return grid
+
+
+def _contact(card: CustomerCard) -> RenderableType:
+    c = card.customer
+    return _fields(
+        [
+            (_("Customer type"), label(CUSTOMER_TYPES, c.customer_type)),
+            (_("Last name"), c.last_name),
+            (_("First name"), c.first_name),
+            (_("Company"), c.company),
+            (_("Business ID"), c.business_id),
+            (_("Address"), "\n".join(card.address.lines())),
+            (_("Phone"), c.phone),
+            (_("Email"), c.email),
+            (
+                _("Early delivery"),
+                _("Blocked: always by post") if c.early_delivery_blocked else "",
+            ),
+            (_("Forced bundle"), card.forced_bundle or ""),
+        ]
+    )
+
+
+def _billing(card: CustomerCard) -> RenderableType:
+    c = card.customer
+    payer = card.payer
+    payer_text = ""
+    if payer is not None:
+        lines = [payer.name, *payer.address.lines()]
+        if payer.customer_number is not None:
+            lines[0] = f"{payer.name} ({payer.customer_number})"
+        if payer.einvoice_address:
+            lines.append(f"{_('E-invoice address')}: {payer.einvoice_address}")
+        if payer.einvoice_operator:
+            lines.append(f"{_('Intermediator ID')}: {payer.einvoice_operator}")
+        lines.append(
+            f"{_('Invoice delivery')}: "
+            f"{label(INVOICE_DELIVERIES, payer.invoice_delivery)}"
+        )
+        payer_text = "\n".join(lines)
+    return _fields(
+        [
+            (_("Invoice delivery"), label(INVOICE_DELIVERIES, c.invoice_delivery)),
+            (_("E-invoice address"), c.einvoice_address),
+            (_("Intermediator ID"), c.einvoice_operator),
+            (_("Discount"), percent(c.discount_percent) if c.discount_percent else ""),
+            (_("Consolidated invoice"), yes_no(c.consolidated_invoice)),
+            (_("Direct payment"), yes_no(c.direct_payment)),
+            (_("No surcharge"), yes_no(c.surcharge_exempt)),
+            (_("Salesperson"), card.salesperson or ""),
+            (_("Other payer"), payer_text),
+        ]
+    )
+
+
+def _marketing(card: CustomerCard) -> RenderableType:
+    if not card.consents:
+        return Text(_("No marketing consents asked."), style="italic")
+    table = Table(box=None, padding=(0, 1), show_edge=False)
+    for heading in (_("Channel"), _("Answer"), _("Source"), _("Date"), _("Earlier")):
+        table.add_column(heading, style="", header_style="bold")
+    for consent in card.consents:
+        table.add_row(
+            label(CONSENT_CHANNELS, consent.channel),
+            label(CONSENT_STATUSES, consent.status),
+            consent.source,
+            date(consent.given_on),
+            str(consent.earlier) if consent.earlier else "",
+        )
+    return table
+
+
+def _grouping(card: CustomerCard) -> RenderableType:
+    automatic = "\n".join(
+        _(group.message).format(**group.values) for group in card.automatic_groups
+    )
+    return _fields(
+        [
+            (_("Roles"), ", ".join(card.roles)),
+            (_("Groups"), ", ".join(card.groups)),
+            (_("Free grouping"), card.customer.free_grouping),
+            (_("Automatic"), automatic),
+        ]
+    )
+
+
+def _other(card: CustomerCard) -> RenderableType:
+    c = card.customer
+    temporary = "\n".join(
+        f"{date(t.starts_on)}–{date(t.ends_on)} {t.street}, "
+        f"{t.postal_code} {t.post_town}" + (f" ({_('all mail')})" if t.all_mail else "")
+        for t in card.temporary_addresses
+    )
+    suspensions = "\n".join(
+        f"{date(s.starts_on)}–{date(s.ends_on)}" for s in card.suspensions
+    )
+    changes = "\n".join(
+        f"{date(a.effective_on)} {a.street}, {a.postal_code} {a.post_town}"
+        + (f" ({_('applied')} {date(a.applied_on)})" if a.applied_on else "")
+        for a in card.address_changes
+    )
+    return _fields(
+        [
+            (_("Block list"), _("No papers delivered") if c.delivery_blocked else ""),
+            (_("Temporary addresses"), temporary),
+            (_("Delivery suspensions"), suspensions),
+            (_("Address changes"), changes),
+            (_("Additional info"), c.notes),
+        ]
+    )
+
+
+def _self_service(card: CustomerCard) -> RenderableType:
+    if card.self_service_username is None:
+        return Text(_("No self-service login."), style="italic")
+    password = _("[ENCRYPTED]") if card.self_service_has_password else _("Not set")
+    return _fields(
+        [(_("Username"), card.self_service_username), (_("Password"), password)]
+    )
+
+
+def _subscriptions(card: CustomerCard) -> RenderableType:
+    if not card.subscriptions:
+        return Text(_("No current or future subscriptions."), style="italic")
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    for heading in (_("No."), _("Product"), _("Subscriber"), _("Payer"), _("Period")):
+        table.add_column(heading, header_style="bold", overflow="fold")
+    for s in card.subscriptions:
+        period = f"{date(s.starts_on)}–{date(s.ends_on)}"
+        if s.future:
+            period += f" ({_('future')})"
+        payer = s.payer_name if s.payer_number != s.subscriber_number else ""
+        if s.payer_only:
+            payer = f"{payer} ({_('payer only')})"
+        table.add_row(str(s.number), s.product, s.subscriber_name, payer, period)
+    return table
+
+
+def _invoices(card: CustomerCard) -> RenderableType:
+    if not card.invoices:
+        return Text(_("No invoices."), style="italic")
+    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
+    for heading in (_("No."), _("Date"), _("Due"), _("Total"), _("Status")):
+        table.add_column(heading, header_style="bold")
+    for i in card.invoices:
+        table.add_row(
+            str(i.number),
+            date(i.invoice_date),
+            date(i.due_date),
+            money(i.total),
+            label(INVOICE_STATUSES, i.status),
+        )
+    return table
+
+
+#: The card's panels in the seed's order: id, title, what it shows, open at first.
+PANELS: list[tuple[str, str, Callable[[CustomerCard], RenderableType], bool]] = [
+    ("contact", N_("Contact details"), _contact, True),
+    ("billing", N_("Billing details"), _billing, True),
+    ("marketing", N_("Marketing"), _marketing, False),
+    ("grouping", N_("Grouping"), _grouping, False),
+    ("other", N_("Other details"), _other, False),
+    ("self_service", N_("Self-service"), _self_service, False),
+    ("subscriptions", N_("Subscriptions"), _subscriptions, True),
+    ("invoices", N_("Invoices"), _invoices, True),
+]
+
+
+class CustomerCardScreen(Screen[None]):
+    """One customer's card, read-only."""
+
+    BINDINGS = [
+        Binding("escape", "back", N_("Back"), id="card.back"),
+        Binding("c", "copy", N_("Copy"), id="card.copy"),
+        Binding("tab", "app.focus_next", N_("Next panel"), id="card.next_panel"),
+        # Priority, since the panel title's own Enter is hidden from the footer.
+        Binding(
+            "enter", "toggle_panel", N_("Open/close"), id="card.toggle", priority=True
+        ),
+    ]
+
+    def __init__(self, number: int) -> None:
+        super().__init__()
+        translate_bindings(self)
+        self.number = number
+        self.card: CustomerCard | None = None
+
+    @property
+    def kortisto(self) -> KortistoApp:
+        from tui.app import KortistoApp
+
+        assert isinstance(self.app, KortistoApp)
+        return self.app
+
+    def compose(self) -> ComposeResult:
+        yield Static(f"{_('Customer card')} {self.number}", id="card-header")
+        saved = self.kortisto.panel_state
+        with VerticalScroll(id="panels"):
+            for panel_id, title, _show, open_at_first in PANELS:
+                with Collapsible(
+                    title=_(title),
+                    collapsed=not saved.get(panel_id, open_at_first),
+                    id=f"panel-{panel_id}",
+                ):
+                    yield Static(_("Loading…"), id=f"body-{panel_id}")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.load()
+
+    @work(exclusive=True, group="card", exit_on_error=False)
+    async def load(self) -> None:
+        """Read the card from the register and fill the panels."""
+        try:
+            card = await load_card(
+                self.kortisto.database, self.number, self.kortisto.clock
+            )
+        except KortistoError as error:
+            self.notify(_(error.message).format(**error.values), severity="error")
+            self.dismiss()
+            return
+        self.card = card
+        self._show(card)
+
+    def _show(self, card: CustomerCard) -> None:
+        c = card.customer
+        kind = label(CUSTOMER_TYPES, c.customer_type)
+        header = Text.assemble(
+            (f"{c.number}  ", "bold"), (c.display_name, "bold"), f"  ·  {kind}"
+        )
+        if c.company and c.display_name != c.company:
+            header.append(f"  ·  {c.company}")
+        if c.delivery_blocked:
+            header.append(f"  ·  {_('Block list')}", style="bold red")
+        self.query_one("#card-header", Static).update(header)
+        for panel_id, _title, show, _open in PANELS:
+            self.query_one(f"#body-{panel_id}", Static).update(show(card))
+        first = self.query(CollapsibleTitle).first()
+        first.focus()
+
+    @on(Collapsible.Toggled)
+    def panel_toggled(self, event: Collapsible.Toggled) -> None:
+        panel_id = (event.collapsible.id or "").removeprefix("panel-")
+        self.kortisto.save_panel_state(panel_id, not event.collapsible.collapsed)
+
+    def action_toggle_panel(self) -> None:
+        focused = self.focused
+        if isinstance(focused, CollapsibleTitle) and isinstance(
+            focused.parent, Collapsible
+        ):
+            focused.parent.collapsed = not focused.parent.collapsed
+
+    def action_back(self) -> None:
+        self.dismiss()
+
+    def action_copy(self) -> None:
+        if self.card is None:
+            return
+        copy_text(self.app, card_as_text(self.card))
+        self.notify(
+            _("Copied the details of customer {number} {name}.").format(
+                number=self.card.customer.number, name=self.card.customer.display_name
+            ),
+            title=_("Copied to clipboard"),
+        )

@@ -70,10 +70,10 @@ class KortistoApp(App[int]):
                 )
             )
         except KortistoError as error:
-            self.exit(1, message=_(error.message).format(**error.values))
+            self.exit(return_code=1, message=_(error.message).format(**error.values))
             return
         except Exception as error:  # an unreachable server, a broken file
-            self.exit(1, message=f"{_('Cannot open the register')}: {error}")
+            self.exit(return_code=1, message=f"{_('Cannot open the register')}: {error}")
             return
         await self.push_screen(CustomerListScreen())
 
@@ -97,5 +97,5 @@ class KortistoApp(App[int]):
 def run_app(url: str | None, **options: Any) -> int:
     """Run the app on the register at ``url``; returns the exit status."""
     app = KortistoApp(url, **options)
-    result = app.run()
-    return 0 if result is None else result
+    app.run()
+    return app.return_code or 0

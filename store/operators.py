@@ -1,9 +1,9 @@
 """Operators and their preferences.
 
 The OS login name is the operator: each operator logs in to the server with
-their own account. While a register has no operators at all (a new or a
-freshly imported one), the first login to open it becomes its first
-operator, an admin, who can then add the others.
+their own account. While a register has no admin (a new or a freshly
+imported one, or a demo with only its generated salesperson), the first
+login to open it becomes its first admin, who can then add the others.
 """
 
 from __future__ import annotations
@@ -33,17 +33,19 @@ async def sign_in(database: Database, login: str, clock: Clock) -> Operator:
         operator = await session.scalar(select(Operator).where(Operator.login == login))
         if operator is not None and operator.active:
             return operator
-        count = await session.scalar(select(func.count()).select_from(Operator))
-        if operator is None and not count:
-            operator = Operator(
-                login=login,
-                name=login,
-                is_admin=True,
-                created_at=clock.now(),
-            )
-            session.add(operator)
+        admins = await session.scalar(
+            select(func.count())
+            .select_from(Operator)
+            .where(Operator.is_admin, Operator.active)
+        )
+        if not admins:
+            if operator is None:
+                operator = Operator(login=login, name=login, created_at=clock.now())
+                session.add(operator)
+            operator.is_admin = True
+            operator.active = True
             await session.flush()
-            log.info("first operator %s signed in as admin", login)
+            log.info("first admin %s signed in", login)
             return operator
     raise NotAnOperator(
         N_("{login} is not an operator of this register; ask an admin to add you."),

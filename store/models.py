@@ -149,6 +149,58 @@ class Bundle(Base):
     retired: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class BundlePostalCode(Base):
+    """A postal code whose early delivery goes in a bundle."""
+
+    __tablename__ = "bundle_postal_codes"
+
+    postal_code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    bundle_id: Mapped[int] = mapped_column(
+        ForeignKey("bundles.id", ondelete="CASCADE"), index=True
+    )
+
+
+class CustomerTypeOption(Base):
+    """A customer type offered on the card: the built-in ones and the settings'."""
+
+    __tablename__ = "customer_types"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConsentChannelOption(Base):
+    """A marketing channel consents are asked for."""
+
+    __tablename__ = "consent_channels"
+
+    code: Mapped[str] = mapped_column(String(20), primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    built_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ConsentSource(Base):
+    """Where a consent answer came from (phone call, web form, ...)."""
+
+    __tablename__ = "consent_sources"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(100), unique=True)
+    retired: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class Setting(Base):
+    """One named register-wide setting, such as the paper-invoice surcharge."""
+
+    __tablename__ = "settings"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
 class Group(Base):
     """A customer group from the settings list."""
 
@@ -237,6 +289,9 @@ class Customer(Base):
     free_grouping: Mapped[str] = mapped_column(String(500), default="")
     delivery_blocked: Mapped[bool] = mapped_column(Boolean, default=False)
     notes: Mapped[str] = mapped_column(Text, default="")
+    notes_log: Mapped[str] = mapped_column(Text, default="", server_default="")
+    """Lines the system appends (``Osoitemuutos päivitetty 1.7.2027``); kept
+    apart from ``notes`` so editing the notes can never remove them."""
 
     # The folded name the list sorts by (see ``store.text``).
     sort_name: Mapped[str] = mapped_column(_byte_ordered(300), default="")

@@ -229,6 +229,7 @@ class CustomerCardScreen(Screen[None]):
 
     BINDINGS = [
         Binding("escape", "back", N_("Back"), id="card.back"),
+        Binding("e", "edit", N_("Edit"), id="card.edit"),
         Binding("c", "copy", N_("Copy"), id="card.copy"),
         Binding("tab", "app.focus_next", N_("Next panel"), id="card.next_panel"),
         # Priority, since the panel title's own Enter is hidden from the footer.
@@ -293,8 +294,8 @@ class CustomerCardScreen(Screen[None]):
         self.query_one("#card-header", Static).update(header)
         for panel_id, _title, show, _open in PANELS:
             self.query_one(f"#body-{panel_id}", Static).update(show(card))
-        first = self.query(CollapsibleTitle).first()
-        first.focus()
+        if not isinstance(self.focused, CollapsibleTitle):
+            self.query(CollapsibleTitle).first().focus()
 
     @on(Collapsible.Toggled)
     def panel_toggled(self, event: Collapsible.Toggled) -> None:
@@ -307,6 +308,15 @@ class CustomerCardScreen(Screen[None]):
             focused.parent, Collapsible
         ):
             focused.parent.collapsed = not focused.parent.collapsed
+
+    def action_edit(self) -> None:
+        from tui.screens.customer_form import CustomerFormScreen
+
+        def saved(number: int | None) -> None:
+            if number is not None:
+                self.load()
+
+        self.app.push_screen(CustomerFormScreen(self.number), saved)
 
     def action_back(self) -> None:
         self.dismiss()

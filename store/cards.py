@@ -134,6 +134,10 @@ class CustomerCard:
     consents: list[ConsentView] = field(default_factory=list)
     groups: list[str] = field(default_factory=list)
     roles: list[str] = field(default_factory=list)
+    group_ids: list[int] = field(default_factory=list)
+    """The ids of ``groups``, in the same order, for the edit form."""
+    role_ids: list[int] = field(default_factory=list)
+    """The ids of ``roles``, in the same order, for the edit form."""
     automatic_groups: list[AutomaticGroup] = field(default_factory=list)
     self_service_username: str | None = None
     self_service_has_password: bool = False
@@ -244,26 +248,26 @@ async def _load_marketing(session: AsyncSession, card: CustomerCard) -> None:
 
 async def _load_grouping(session: AsyncSession, card: CustomerCard) -> None:
     customer_id = card.customer.id
-    card.groups = list(
-        (
-            await session.scalars(
-                select(Group.name)
-                .join(CustomerGroup, CustomerGroup.group_id == Group.id)
-                .where(CustomerGroup.customer_id == customer_id)
-                .order_by(Group.name)
-            )
-        ).all()
-    )
-    card.roles = list(
-        (
-            await session.scalars(
-                select(Role.name)
-                .join(CustomerRole, CustomerRole.role_id == Role.id)
-                .where(CustomerRole.customer_id == customer_id)
-                .order_by(Role.name)
-            )
-        ).all()
-    )
+    groups = (
+        await session.execute(
+            select(Group.id, Group.name)
+            .join(CustomerGroup, CustomerGroup.group_id == Group.id)
+            .where(CustomerGroup.customer_id == customer_id)
+            .order_by(Group.name)
+        )
+    ).all()
+    card.group_ids = [row.id for row in groups]
+    card.groups = [row.name for row in groups]
+    roles = (
+        await session.execute(
+            select(Role.id, Role.name)
+            .join(CustomerRole, CustomerRole.role_id == Role.id)
+            .where(CustomerRole.customer_id == customer_id)
+            .order_by(Role.name)
+        )
+    ).all()
+    card.role_ids = [row.id for row in roles]
+    card.roles = [row.name for row in roles]
 
 
 async def _load_other(session: AsyncSession, card: CustomerCard) -> None:

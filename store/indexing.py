@@ -61,4 +61,6 @@ async def reindex_customers(
     )
     rows = [row for c in customers for row in term_rows(c)]
     if rows:
-        await session.execute(insert(SearchTerm), rows)
+        # A Core insert of the table: the ORM's bulk path costs several
+        # times more per row, and terms are written in the millions.
+        await session.execute(insert(SearchTerm.__table__), rows)

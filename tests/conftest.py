@@ -17,6 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -82,9 +83,27 @@ async def _postgresql_register() -> AsyncIterator[Database]:
         await _admin_execute(f'CREATE DATABASE "{name}"')
         _TEST_DATABASE.append(name)
     database = await open_database(f"{base}/{_TEST_DATABASE[0]}")
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    tables = Base.metadata.sorted_tables
+    if not _SEEDED:
+        # The rows the migrations seed (customer types, channels, settings),
+        # put back after each emptying so PostgreSQL starts like SQLite.
+        async with database.read() as session:
+            for table in tables:
+                rows = (await session.execute(table.select())).mappings().all()
+                if rows:
+                    _SEEDED.append((table, [dict(r) for r in rows]))
+    names = ", ".join(f'"{t.name}"' for t in tables)
     async with database.write() as session:
-        await session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        await session.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        for table, rows in _SEEDED:
+            await session.execute(table.insert(), rows)
+            if "id" in table.c:
+                await session.execute(
+                    text(
+                        f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
+                        f" (SELECT max(id) FROM \"{table.name}\"))"
+                    )
+                )
     try:
         yield database
     finally:
@@ -116,6 +135,7 @@ async def _postgresql_unavailable() -> str | None:
 
 _POSTGRESQL_PROBLEM: list[str | None] = []
 _TEST_DATABASE: list[str] = []
+_SEEDED: list[tuple[Any, list[dict[str, Any]]]] = []
 
 
 @pytest.fixture(scope="session", autouse=True)

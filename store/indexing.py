@@ -7,12 +7,14 @@ Every write of a customer's searchable fields goes through
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert
+from sqlalchemy import Table, delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Customer, SearchTerm
+
+SEARCH_TERMS = cast(Table, SearchTerm.__table__)
 from store.text import customer_terms, sort_name
 
 
@@ -63,4 +65,4 @@ async def reindex_customers(
     if rows:
         # A Core insert of the table: the ORM's bulk path costs several
         # times more per row, and terms are written in the millions.
-        await session.execute(insert(SearchTerm.__table__), rows)
+        await session.execute(insert(SEARCH_TERMS), rows)

@@ -166,13 +166,15 @@ class CustomerSearch:
         result = await session.execute(statement)
         return [((r.key, r.sort_name, r.id), _row(r)) for r in result]
 
-    def _all(self, stage: _Stage, limit: int) -> Select[Any]:
-        statement = select(*_ROW_COLUMNS).order_by(Customer.number).limit(limit)
+    def _all(self, stage: _Stage, limit: int) -> Select[*tuple[Any, ...]]:
+        statement: Select[*tuple[Any, ...]] = (
+            select(*_ROW_COLUMNS).order_by(Customer.number).limit(limit)
+        )
         if stage.after is not None:
             statement = statement.where(Customer.number > stage.after[0])
         return statement
 
-    def _terms(self, stage: _Stage, limit: int) -> Select[Any]:
+    def _terms(self, stage: _Stage, limit: int) -> Select[*tuple[Any, ...]]:
         driver = self._driver
         if stage.kind == "exact":
             column = SearchTerm.exact_term
@@ -212,10 +214,11 @@ class CustomerSearch:
                 tuple_(column, SearchTerm.sort_name, SearchTerm.customer_id)
                 > tuple_(*stage.after)
             )
-        return (
+        statement: Select[*tuple[Any, ...]] = (
             select(column.label("key"), SearchTerm.sort_name, *_ROW_COLUMNS)
             .join(Customer, Customer.id == SearchTerm.customer_id)
             .where(*conditions)
             .order_by(column, SearchTerm.sort_name, SearchTerm.customer_id)
             .limit(limit)
         )
+        return statement

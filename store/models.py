@@ -423,6 +423,28 @@ class Suspension(Base):
     extends_subscriptions: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
+class SuspensionExtension(Base):
+    """How many days one suspension moved the end of one subscription period.
+
+    This record is what makes "continue subscriptions" happen once: saving
+    the suspension again compares with it instead of extending again,
+    editing the dates moves the end by the difference, and removing the
+    suspension takes exactly these days back.
+    """
+
+    __tablename__ = "suspension_extensions"
+
+    suspension_id: Mapped[int] = mapped_column(
+        ForeignKey("suspensions.id", ondelete="CASCADE"), primary_key=True
+    )
+    subscription_id: Mapped[int] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="CASCADE"),
+        primary_key=True,
+        index=True,
+    )
+    days: Mapped[int] = mapped_column(Integer)
+
+
 class AddressChange(Base):
     """A new standard address that takes effect on a future date."""
 

@@ -60,6 +60,30 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--fresh", action="store_true", help=_("make the demo register anew")
     )
+
+    nightly = commands.add_parser(
+        "nightly",
+        parents=[common],
+        help=_("apply the address changes due for the night (for cron)"),
+    )
+    nightly.add_argument(
+        "--date",
+        metavar="D",
+        default=None,
+        help=_("the night before this date (default: today), e.g. 1.7.2027"),
+    )
+
+    delivery_list = commands.add_parser(
+        "delivery-list",
+        parents=[common],
+        help=_("write the delivery lists of a day: one per bundle, one for post"),
+    )
+    delivery_list.add_argument(
+        "--date", metavar="D", required=True, help=_("the delivery date")
+    )
+    delivery_list.add_argument(
+        "--out", metavar="DIR", required=True, help=_("the directory for the lists")
+    )
     return parser
 
 
@@ -84,6 +108,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands.demo import run_demo
 
         return run_demo(url, options.customers, options.fresh)
+    if options.command == "nightly":
+        from tui.commands.nightly import run_nightly_command
+
+        return asyncio.run(run_nightly_command(url, options.date))
+    if options.command == "delivery-list":
+        from tui.commands.delivery_list import run_delivery_list
+
+        return asyncio.run(run_delivery_list(url, options.date, options.out))
     from tui.app import run_app
 
     return run_app(url)

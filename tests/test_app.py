@@ -237,13 +237,13 @@ async def test_finnish_is_the_default_language(register, clock) -> None:
     assert titles[:2] == ["Yhteystiedot", "Laskutustiedot"]
 
 
-async def test_more_rows_arrive_as_the_cursor_nears_the_end(
-    sqlite_path, clock
-) -> None:
+async def test_more_rows_arrive_as_the_cursor_nears_the_end(sqlite_path, clock) -> None:
     database = await open_database(sqlite_url(sqlite_path))
     await sign_in(database, "anna", clock)
     for index in range(120):
-        await add_customer(database, clock, last_name="Virtanen", first_name=f"E{index}")
+        await add_customer(
+            database, clock, last_name="Virtanen", first_name=f"E{index}"
+        )
     await database.close()
     app = make_app(sqlite_path, clock)
     async with app.run_test(size=SIZE) as pilot:

@@ -28,7 +28,12 @@ class KortistoApp(App[int]):
     TITLE = "Kortisto"
     CSS_PATH: ClassVar[list[str]] = [
         str(STYLES / name)
-        for name in ("base.tcss", "customer_list.tcss", "customer_card.tcss")
+        for name in (
+            "base.tcss",
+            "customer_list.tcss",
+            "customer_card.tcss",
+            "customer_form.tcss",
+        )
     ]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+q", "quit", N_("Quit"), priority=True, id="app.quit"),
@@ -73,7 +78,9 @@ class KortistoApp(App[int]):
             self.exit(return_code=1, message=_(error.message).format(**error.values))
             return
         except Exception as error:  # an unreachable server, a broken file
-            self.exit(return_code=1, message=f"{_('Cannot open the register')}: {error}")
+            self.exit(
+                return_code=1, message=f"{_('Cannot open the register')}: {error}"
+            )
             return
         await self.push_screen(CustomerListScreen())
 

@@ -29,10 +29,13 @@ Decisions where the seed is silent:
   for its days only.
 - A period falls due on its first day: a run for date D bills every
   unbilled period that starts on or before D.
-- The invoice goes to the payer's other payer when the payer has one
-  (its name, address, e-invoice details and delivery method), else to the
-  payer, at the temporary address marked for all mail when one is in force
-  on the invoice date, else at the standard address.
+- The invoice goes to the payer's other payer when the payer has one,
+  else to the payer. A typed-in other payer gets it at its own address by
+  its own delivery method and e-invoice details; a customer of the
+  register (the other payer, or the payer itself) gets it as that
+  customer's card says, at its mailing address on the invoice date (the
+  rule of :func:`store.delivery.mailing_address`: the temporary address
+  marked for all mail, else the standard one).
 """
 
 from __future__ import annotations
@@ -47,13 +50,14 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from store.cards import Address
+from store.delivery import load_delivery_data, mailing_address
 from store.models import (
     Customer,
     InvoiceDelivery,
     Payer,
     ProductKind,
     Setting,
-    TemporaryAddress,
 )
 
 T = TypeVar("T")
@@ -403,64 +407,25 @@ class PayerTerms:
     recipient: Recipient
 
 
-def all_mail_address(
-    temporary: Iterable[TemporaryAddress], on: dt.date
-) -> TemporaryAddress | None:
-    """The temporary address marked for all mail that is in force on ``on``.
-
-    Where two overlap, the one that started later wins.
-    """
-    # TODO: use store.delivery.mailing_address once delivery is committed,
-    # so invoices and papers can never disagree about which address holds;
-    # until then this repeats its rule for the temporary part.
-    found = [t for t in temporary if t.all_mail and t.starts_on <= on <= t.ends_on]
-    return max(found, key=lambda t: (t.starts_on, t.id)) if found else None
-
-
 def invoice_recipient(
     payer: Customer,
     other_payer: Payer | None,
     other_payer_customer: Customer | None,
-    temporary: Iterable[TemporaryAddress],
-    on: dt.date,
+    mailing: Address,
 ) -> Recipient:
-    """Where the invoices of ``payer`` go on ``on``.
+    """Where the invoices of ``payer`` go.
 
     Args:
         payer: the paying customer.
         other_payer: the payer's other payer, if it has one.
         other_payer_customer: the customer ``other_payer`` points at, if any.
-        temporary: the temporary addresses of the customer who receives the
-            invoice (``other_payer_customer`` when there is one, else
-            ``payer``).
-        on: the invoice date.
+        mailing: the mailing address on the invoice date (see
+            :func:`store.delivery.mailing_address`) of the customer who
+            receives the invoice: ``other_payer_customer`` when there is
+            one, else ``payer``. A typed-in other payer's own address is
+            used instead.
     """
-    if other_payer is not None:
-        if other_payer_customer is not None:
-            person = other_payer_customer
-            moved = all_mail_address(temporary, on)
-            street, postal_code, post_town, country = (
-                (moved.street, moved.postal_code, moved.post_town, moved.country)
-                if moved
-                else (
-                    person.street,
-                    person.postal_code,
-                    person.post_town,
-                    person.country,
-                )
-            )
-            return Recipient(
-                name=person.display_name,
-                street=street,
-                postal_code=postal_code,
-                post_town=post_town,
-                country=country,
-                delivery=other_payer.invoice_delivery,
-                einvoice_address=other_payer.einvoice_address
-                or person.einvoice_address,
-                einvoice_operator=other_payer.einvoice_operator
-                or person.einvoice_operator,
-            )
+    if other_payer is not None and other_payer_customer is None:
         return Recipient(
             name=other_payer.name,
             street=other_payer.street,
@@ -471,30 +436,16 @@ def invoice_recipient(
             einvoice_address=other_payer.einvoice_address,
             einvoice_operator=other_payer.einvoice_operator,
         )
-    moved = all_mail_address(temporary, on)
-    if moved is not None:
-        street, postal_code, post_town, country = (
-            moved.street,
-            moved.postal_code,
-            moved.post_town,
-            moved.country,
-        )
-    else:
-        street, postal_code, post_town, country = (
-            payer.street,
-            payer.postal_code,
-            payer.post_town,
-            payer.country,
-        )
+    receiver = other_payer_customer or payer
     return Recipient(
-        name=payer.display_name,
-        street=street,
-        postal_code=postal_code,
-        post_town=post_town,
-        country=country,
-        delivery=payer.invoice_delivery,
-        einvoice_address=payer.einvoice_address,
-        einvoice_operator=payer.einvoice_operator,
+        name=receiver.display_name,
+        street=mailing.street,
+        postal_code=mailing.postal_code,
+        post_town=mailing.post_town,
+        country=mailing.country,
+        delivery=receiver.invoice_delivery,
+        einvoice_address=receiver.einvoice_address,
+        einvoice_operator=receiver.einvoice_operator,
     )
 
 
@@ -697,19 +648,12 @@ async def load_payer_terms(
                 await session.scalars(select(Customer).where(Customer.id.in_(missing)))
             ).all():
                 customers[c.id] = c
-        receivers = set(chunk) | other_ids
-        temporary: dict[int, list[TemporaryAddress]] = {}
-        for t in (
-            await session.scalars(
-                select(TemporaryAddress).where(
-                    TemporaryAddress.customer_id.in_(receivers),
-                    TemporaryAddress.all_mail,
-                    TemporaryAddress.starts_on <= on,
-                    TemporaryAddress.ends_on >= on,
-                )
-            )
-        ).all():
-            temporary.setdefault(t.customer_id, []).append(t)
+        receivers = [
+            customers[i] for i in sorted(set(chunk) | other_ids) if i in customers
+        ]
+        # The same rule as the papers' and all other mail: a temporary address
+        # marked for all mail, else the standard one with changes due by then.
+        mail = await load_delivery_data(session, receivers, on=on)
         for customer_id in chunk:
             payer = customers.get(customer_id)
             if payer is None:
@@ -722,7 +666,7 @@ async def load_payer_terms(
             )
             receiver = other_customer.id if other_customer else customer_id
             recipient = invoice_recipient(
-                payer, other, other_customer, temporary.get(receiver, []), on
+                payer, other, other_customer, mailing_address(mail[receiver], on)
             )
             found[customer_id] = payer_terms(payer, recipient)
     return found

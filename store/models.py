@@ -27,6 +27,7 @@ from sqlalchemy import (
     Numeric,
     String,
     Text,
+    UniqueConstraint,
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
@@ -494,6 +495,30 @@ class Subscription(Base):
     ends_on: Mapped[dt.date | None] = mapped_column(Date)
     copies: Mapped[int] = mapped_column(Integer, default=1)
     unit_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    """The price of one copy for one billing period, VAT included: the whole
+    term of a fixed-term subscription, one period of a continuous one."""
+    term_months: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """The fixed term's length, or a continuous subscription's billing period."""
+    continuous: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    list_price: Mapped[Decimal | None] = mapped_column(Numeric(10, 2))
+    """The price list's price when the subscription was made, if it had one."""
+    price_override_reason: Mapped[str] = mapped_column(
+        String(500), default="", server_default=""
+    )
+    """Why an operator set ``unit_price`` apart from the price list."""
+    billed_until: Mapped[dt.date | None] = mapped_column(Date)
+    """The last day invoiced; empty until the first invoice."""
+    continued_from_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id")
+    )
+    """The period this one continues."""
+    removed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    """Set when an invoiced subscription is removed: its invoices still
+    point at it, so the row stays, hidden and never billed again."""
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Counts saves, for refusing a save made over another operator's."""
 
     product: Mapped[Product] = relationship(lazy="raise")
     subscriber: Mapped[Customer] = relationship(
@@ -518,6 +543,121 @@ class Invoice(Base):
     status: Mapped[InvoiceStatus] = mapped_column(
         _enum(InvoiceStatus), default=InvoiceStatus.DRAFT
     )
+    reference_rf: Mapped[str] = mapped_column(String(34), default="", server_default="")
+    net_total: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
+    vat_total: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
+    surcharge: Mapped[Decimal] = mapped_column(
+        Numeric(12, 2), default=Decimal("0"), server_default="0"
+    )
+    """The paper-invoice surcharge included in ``total``, VAT included."""
+    direct_payment: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=text("false")
+    )
+    credit_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoices.id"), index=True
+    )
+    """The invoice this one credits; its own lines are the negated amounts."""
+    # The address the invoice was sent to, as it was on the invoice date.
+    address_name: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
+    address_street: Mapped[str] = mapped_column(
+        String(200), default="", server_default=""
+    )
+    address_postal_code: Mapped[str] = mapped_column(
+        String(20), default="", server_default=""
+    )
+    address_post_town: Mapped[str] = mapped_column(
+        String(100), default="", server_default=""
+    )
+    address_country: Mapped[str] = mapped_column(
+        String(2), default="FI", server_default="FI"
+    )
+    einvoice_address: Mapped[str] = mapped_column(
+        String(40), default="", server_default=""
+    )
+    einvoice_operator: Mapped[str] = mapped_column(
+        String(40), default="", server_default=""
+    )
+    created_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
+    """The operator who added it; empty for an invoice run's invoices."""
+    version: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    """Counts saves of a draft, for refusing a save over another operator's."""
+
+
+class InvoiceLine(Base):
+    """One line of an invoice; amounts are rounded to the cent per line.
+
+    ``gross`` is what the line costs with VAT, after ``discount``;
+    ``vat`` is the VAT inside it and ``net`` the rest. A credit invoice's
+    lines have a negative quantity and negative amounts.
+    """
+
+    __tablename__ = "invoice_lines"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    invoice_id: Mapped[int] = mapped_column(
+        ForeignKey("invoices.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(20))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("products.id"))
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id"), index=True
+    )
+    description: Mapped[str] = mapped_column(String(200), default="")
+    period_start: Mapped[dt.date | None] = mapped_column(Date)
+    period_end: Mapped[dt.date | None] = mapped_column(Date)
+    quantity: Mapped[int] = mapped_column(Integer)
+    unit_price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    discount_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    discount: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    vat_percent: Mapped[Decimal] = mapped_column(Numeric(5, 2))
+    vat: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    net: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    gross: Mapped[Decimal] = mapped_column(Numeric(12, 2))
+    credit_of_line_id: Mapped[int | None] = mapped_column(
+        ForeignKey("invoice_lines.id"), index=True
+    )
+    """On a credit invoice, the line of the credited invoice this one cancels."""
+
+
+class ProductPrice(Base):
+    """One price of a product's price list, in force from ``valid_from``.
+
+    A term is a fixed term of ``term_months`` or, when ``continuous``, a
+    continuous subscription billed every ``term_months``. ``price`` is one
+    copy for the whole term or billing period, VAT included. Subscriptions
+    and invoices copy the price they were made with, so a new price never
+    changes them.
+    """
+
+    __tablename__ = "product_prices"
+    __table_args__ = (
+        UniqueConstraint(
+            "product_id",
+            "continuous",
+            "term_months",
+            "valid_from",
+            name="uq_product_prices_term_valid_from",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    product_id: Mapped[int] = mapped_column(
+        ForeignKey("products.id", ondelete="CASCADE"), index=True
+    )
+    term_months: Mapped[int] = mapped_column(Integer)
+    continuous: Mapped[bool] = mapped_column(Boolean)
+    valid_from: Mapped[dt.date] = mapped_column(Date)
+    price: Mapped[Decimal] = mapped_column(Numeric(10, 2))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("operators.id"))
 
 
 class Event(Base):

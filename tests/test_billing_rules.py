@@ -18,6 +18,8 @@ from store.billing import (
     SubscriptionTerms,
     SurchargeSetting,
 )
+from store.cards import Address
+from store.delivery import delivery_data, mailing_address
 from store.models import (
     Customer,
     InvoiceDelivery,
@@ -490,6 +492,12 @@ def temporary(
     )
 
 
+def mail(person: Customer, addresses: list[TemporaryAddress], on: str) -> Address:
+    return mailing_address(
+        delivery_data(person, temporary_addresses=addresses), day(on)
+    )
+
+
 @pytest.mark.parametrize(
     ("addresses", "on", "street"),
     [
@@ -502,7 +510,8 @@ def temporary(
 def test_invoice_goes_to_the_temporary_address_only_when_it_takes_all_mail(
     addresses: list[TemporaryAddress], on: str, street: str
 ) -> None:
-    found = billing.invoice_recipient(customer(), None, None, addresses, day(on))
+    payer = customer()
+    found = billing.invoice_recipient(payer, None, None, mail(payer, addresses, on))
     assert found.street == street
     assert found.name == "Virtanen Liisa"
 
@@ -520,8 +529,9 @@ def test_typed_in_other_payer_gets_the_invoice_its_own_way() -> None:
         einvoice_operator="003721291126",
         invoice_delivery=EINVOICE,
     )
+    payer = customer()
     found = billing.invoice_recipient(
-        customer(), other, None, [temporary(all_mail=True)], day("2027-07-01")
+        payer, other, None, mail(payer, [temporary(all_mail=True)], "2027-07-01")
     )
     assert (found.name, found.street, found.delivery, found.einvoice_address) == (
         "Oy Maksaja Ab",
@@ -531,8 +541,14 @@ def test_typed_in_other_payer_gets_the_invoice_its_own_way() -> None:
     )
 
 
-def test_other_payer_customer_gets_it_at_their_all_mail_address() -> None:
-    mother = customer(id=2, number=100002, first_name="Aino", street="Äidintie 3")
+def test_other_payer_customer_gets_it_as_their_own_card_says() -> None:
+    mother = customer(
+        id=2,
+        number=100002,
+        first_name="Aino",
+        street="Äidintie 3",
+        invoice_delivery=EMAIL,
+    )
     other = Payer(
         customer_id=1,
         payer_customer_id=2,
@@ -546,10 +562,17 @@ def test_other_payer_customer_gets_it_at_their_all_mail_address() -> None:
         invoice_delivery=PAPER,
     )
     at_home = billing.invoice_recipient(
-        customer(), other, mother, [], day("2027-07-01")
+        customer(), other, mother, mail(mother, [], "2027-07-01")
     )
     away = billing.invoice_recipient(
-        customer(), other, mother, [temporary(all_mail=True)], day("2027-07-01")
+        customer(),
+        other,
+        mother,
+        mail(mother, [temporary(all_mail=True)], "2027-07-01"),
     )
-    assert (at_home.name, at_home.street) == ("Virtanen Aino", "Äidintie 3")
+    assert (at_home.name, at_home.street, at_home.delivery) == (
+        "Virtanen Aino",
+        "Äidintie 3",
+        EMAIL,
+    )
     assert away.street == "Mökkitie 5"

@@ -47,6 +47,23 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("import the valid rows and write the rejected ones to a file"),
     )
 
+    invoice_run = commands.add_parser(
+        "invoice-run",
+        parents=[common],
+        help=_("bill every subscription period due by a date (for cron)"),
+    )
+    invoice_run.add_argument(
+        "--date",
+        metavar="D",
+        required=True,
+        help=_("bill the periods that start by this date, e.g. 31.1.2027"),
+    )
+    invoice_run.add_argument(
+        "--dry-run",
+        action="store_true",
+        help=_("print what would be billed and write nothing"),
+    )
+
     demo = commands.add_parser(
         "demo", parents=[common], help=_("make a demo register and open the app")
     )
@@ -104,6 +121,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands.import_register import run_import
 
         return asyncio.run(run_import(options.file, url, options.skip_invalid))
+    if options.command == "invoice-run":
+        from tui.commands.invoice_run import run_invoice_run
+
+        return asyncio.run(run_invoice_run(url, options.date, options.dry_run))
     if options.command == "demo":
         from tui.commands.demo import run_demo
 

@@ -16,6 +16,7 @@ from store.errors import KortistoError
 from store.models import Operator
 from store.operators import get_preference, set_preference, sign_in
 from tui.i18n import N_, _, translate_bindings
+from tui.messages import error_text
 from tui.screens.customer_card import PANELS_PREFERENCE
 from tui.screens.customer_list import CustomerListScreen
 
@@ -75,7 +76,7 @@ class KortistoApp(App[int]):
                 )
             )
         except KortistoError as error:
-            self.exit(return_code=1, message=_(error.message).format(**error.values))
+            self.exit(return_code=1, message=error_text(error))
             return
         except Exception as error:  # an unreachable server, a broken file
             self.exit(

@@ -25,6 +25,7 @@ CONSENT_CHANNELS = {
     "phone": N_("Phone"),
     "post": N_("Post"),
 }
+PRODUCT_KINDS = {"publication": N_("publication"), "ad": N_("ad")}
 CONSENT_STATUSES = {"allowed": N_("Allowed"), "denied": N_("Denied")}
 INVOICE_STATUSES = {
     "draft": N_("Draft"),

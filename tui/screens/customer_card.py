@@ -38,6 +38,7 @@ from tui.formatting import (
     yes_no,
 )
 from tui.i18n import N_, _, translate_bindings
+from tui.messages import error_text
 
 if TYPE_CHECKING:
     from tui.app import KortistoApp
@@ -275,7 +276,7 @@ class CustomerCardScreen(Screen[None]):
                 self.kortisto.database, self.number, self.kortisto.clock
             )
         except KortistoError as error:
-            self.notify(_(error.message).format(**error.values), severity="error")
+            self.notify(error_text(error), severity="error")
             self.dismiss()
             return
         self.card = card

@@ -49,6 +49,7 @@ from store.editing import (
 from store.errors import KortistoError
 from tui.formatting import CONSENT_CHANNELS, CUSTOMER_TYPES, INVOICE_DELIVERIES, label
 from tui.i18n import N_, _, translate_bindings
+from tui.messages import error_text
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pick_customer import PickCustomerScreen
 from tui.widgets.form_field import FormField, field_id
@@ -150,7 +151,7 @@ class CustomerFormScreen(Screen[int | None]):
             try:
                 card = await load_card(database, self.number, self.kortisto.clock)
             except KortistoError as error:
-                self.notify(_(error.message).format(**error.values), severity="error")
+                self.notify(error_text(error), severity="error")
                 self.dismiss(None)
                 return
             form = form_from_card(card)
@@ -477,12 +478,12 @@ class CustomerFormScreen(Screen[int | None]):
         message = check_field(
             form, field.field_name, self.choices, self.kortisto.clock.today()
         )
-        field.show_error(_describe(message) if message else None)
+        field.show_error(error_text(message) if message else None)
 
     def _mark(self, errors: dict[str, str]) -> None:
         for field in self.query(FormField):
             message = errors.get(field.field_name)
-            field.show_error(_describe(message) if message else None)
+            field.show_error(error_text(message) if message else None)
         unplaced = [name for name in errors if self._field(name) is None]
         first = next((self._field(n) for n in errors if self._field(n)), None)
         if first is not None:
@@ -492,7 +493,7 @@ class CustomerFormScreen(Screen[int | None]):
         count = len(errors)
         text = _("Not saved: {count} fields need fixing.").format(count=count)
         if unplaced:
-            text += " " + " ".join(_describe(errors[n]) for n in unplaced)
+            text += " " + " ".join(error_text(errors[n]) for n in unplaced)
         self.notify(text, severity="error", timeout=8)
 
     def _expand_around(self, widget: Widget) -> None:
@@ -549,7 +550,7 @@ class CustomerFormScreen(Screen[int | None]):
             self.notify(message, severity="error", timeout=15)
             return
         except KortistoError as error:
-            self.notify(_(error.message).format(**error.values), severity="error")
+            self.notify(error_text(error), severity="error")
             return
         finally:
             self._saving = False
@@ -620,13 +621,6 @@ class CustomerFormScreen(Screen[int | None]):
         if action == "reload_newer":
             return self.stale
         return True
-
-
-def _describe(message: str) -> str:
-    """A field message in the language in use, its values filled in."""
-    describe = getattr(message, "describe", None)
-    text = str(describe(_)) if describe is not None else _(message)
-    return text[:1].upper() + text[1:]
 
 
 def _value_of(form: CustomerForm, name: str) -> object:

@@ -24,6 +24,7 @@ class CustomerListScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+n", "add_customer", N_("Add customer"), id="list.add"),
+        Binding("f9", "settings", N_("Settings"), id="list.settings"),
     ]
 
     def __init__(self) -> None:
@@ -47,6 +48,17 @@ class CustomerListScreen(Screen[None]):
     @on(CustomerList.Selected)
     def open_card(self, event: CustomerList.Selected) -> None:
         self.app.push_screen(CustomerCardScreen(event.row.number))
+
+    def action_settings(self) -> None:
+        from tui.screens.settings import SettingsScreen
+
+        self.app.push_screen(SettingsScreen())
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "settings":
+            operator = self.kortisto.operator
+            return operator is not None and operator.is_admin
+        return True
 
     def action_add_customer(self) -> None:
         from tui.screens.customer_form import CustomerFormScreen

@@ -27,6 +27,36 @@ CONSENT_CHANNELS = {
 }
 PRODUCT_KINDS = {"publication": N_("publication"), "ad": N_("ad")}
 CONSENT_STATUSES = {"allowed": N_("Allowed"), "denied": N_("Denied")}
+EVENT_KINDS = {
+    "created": N_("Customer created"),
+    "changed": N_("Card changed"),
+    "imported": N_("Imported"),
+    "subscription": N_("Subscription"),
+    "invoice": N_("Invoice"),
+    "temporary_address_added": N_("Temporary address added"),
+    "temporary_address_changed": N_("Temporary address changed"),
+    "temporary_address_removed": N_("Temporary address removed"),
+    "suspension_added": N_("Delivery suspension added"),
+    "suspension_changed": N_("Delivery suspension changed"),
+    "suspension_removed": N_("Delivery suspension removed"),
+    "subscription_extended": N_("Subscription extended"),
+    "subscription_extension_changed": N_("Subscription extension changed"),
+    "subscription_extension_taken_back": N_("Subscription extension taken back"),
+    "address_change_added": N_("Address change added"),
+    "address_change_changed": N_("Address change changed"),
+    "address_change_cancelled": N_("Address change cancelled"),
+    "address_change_applied": N_("Address change applied"),
+    "subscription_added": N_("Subscription added"),
+    "subscription_changed": N_("Subscription changed"),
+    "subscription_continued": N_("Subscription continued"),
+    "subscription_ended": N_("Subscription ended"),
+    "subscription_removed": N_("Subscription removed"),
+    "invoice_added": N_("Invoice added"),
+    "invoice_created": N_("Invoice made"),
+    "invoice_changed": N_("Invoice changed"),
+    "invoice_credited": N_("Invoice credited"),
+    "invoice_deleted": N_("Invoice deleted"),
+}
 INVOICE_STATUSES = {
     "draft": N_("Draft"),
     "sent": N_("Sent"),

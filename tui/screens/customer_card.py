@@ -232,6 +232,7 @@ class CustomerCardScreen(Screen[None]):
         Binding("escape", "back", N_("Back"), id="card.back"),
         Binding("e", "edit", N_("Edit"), id="card.edit"),
         Binding("c", "copy", N_("Copy"), id="card.copy"),
+        Binding("t", "timeline", N_("Timeline"), id="card.timeline"),
         Binding("tab", "app.focus_next", N_("Next panel"), id="card.next_panel"),
         # Priority, since the panel title's own Enter is hidden from the footer.
         Binding(
@@ -318,6 +319,11 @@ class CustomerCardScreen(Screen[None]):
                 self.load()
 
         self.app.push_screen(CustomerFormScreen(self.number), saved)
+
+    def action_timeline(self) -> None:
+        from tui.screens.timeline import TimelineScreen
+
+        self.app.push_screen(TimelineScreen(self.number))
 
     def action_back(self) -> None:
         self.dismiss()

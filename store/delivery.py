@@ -24,7 +24,8 @@ Whether and how papers are delivered, in this order:
 1. A customer on the block list gets nothing.
 2. A suspension covering the date stops delivery; "until" is its last day,
    or the last day of the suspensions that follow it day after day.
-3. A customer without an address cannot be delivered to.
+3. A customer without a street address or a postal code cannot be
+   delivered to.
 4. An address abroad goes by post: no bundle crosses the border.
 5. The early-delivery block sends the paper by post.
 6. A forced bundle beats the bundle of the postal code, at the standard
@@ -299,7 +300,7 @@ def delivery_state(
         return state.none(
             DeliveryReason.SUSPENDED, until=until, values={"until": format_date(until)}
         )
-    if not (address.street or address.postal_code):
+    if not (address.street and address.postal_code):
         return state.none(DeliveryReason.NO_ADDRESS)
     if (address.country or HOME_COUNTRY) != HOME_COUNTRY:
         return state.post(DeliveryReason.ABROAD)

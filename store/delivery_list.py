@@ -2,9 +2,10 @@
 
 ``write_delivery_lists(database, on, out_dir)`` writes one CSV file per
 bundle in use and one for the post. A row is one subscription period of a
-publication running on ``on`` (ad products are invoiced, not delivered):
-the product, the copies, the subscription number, the subscriber's number
-and name, and the address in effect on ``on``. Every decision comes from
+publication running on ``on``: the product, the copies, the subscription
+number, the subscriber's number and name, and the address in effect on
+``on``. Ad products are invoiced, not delivered; a removed period is kept
+only for its invoices. Every decision comes from
 :func:`store.delivery.delivery_state`, the rule the card shows, so a list
 never disagrees with the card; pending address changes due by ``on`` are
 counted whether or not the night has run.
@@ -171,6 +172,9 @@ async def write_delivery_lists(
         OSError: a file cannot be written; none of the day's lists is then
             replaced.
     """
+    # TODO: every row of the day is held in memory to be sorted, a few
+    # hundred bytes a subscription; lists of millions of copies would want
+    # an external sort (sorted runs on disk, merged).
     lists: dict[int | None, list[_Row]] = {None: []}
     not_delivered: Counter[DeliveryReason] = Counter()
     async with database.read() as session:
@@ -223,6 +227,7 @@ async def _pages(
         Product.kind == ProductKind.PUBLICATION,
         Subscription.starts_on <= on,
         or_(Subscription.ends_on.is_(None), Subscription.ends_on >= on),
+        Subscription.removed_at.is_(None),
     )
     last_id = 0
     while True:

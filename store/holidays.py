@@ -20,7 +20,8 @@ Decisions where the seed is silent:
 - "Continue subscriptions" extends each fixed-term subscription period of
   a publication that the customer subscribes to and that overlaps the
   suspension (its dates as they were before this suspension extended it).
-  Continuous periods have no end to move; ad products are not delivered,
+  A continuous subscription is not a term to make up for, even once it
+  has an end (it was cancelled); ad products are not delivered,
   so a suspension costs them nothing; a period that ends before the
   suspension starts, or starts after it ends, loses no papers.
 - How many days each suspension added to each period is recorded
@@ -28,7 +29,8 @@ Decisions where the seed is silent:
   the suspension asks for now, compared with that record: saving the same
   again changes nothing, editing the dates moves the ends by the
   difference, turning "continue" off or removing the suspension takes the
-  days back. Each move is an event of its own.
+  days back. Each move is an event of its own. A removed period (kept
+  only for its invoices) is left as it is.
 - Only that record is compared. A period whose end the subscriptions
   screen changed afterwards keeps that change, and taking an extension
   back moves that end back by the recorded days.
@@ -539,6 +541,8 @@ async def _reconcile_extensions(
                 Subscription.subscriber_id == customer.id,
             ),
             Subscription.ends_on.is_not(None),
+            # A removed period is kept only for its invoices: leave it be.
+            Subscription.removed_at.is_(None),
         )
         .order_by(Subscription.number)
         .with_for_update(of=Subscription)
@@ -552,6 +556,7 @@ async def _reconcile_extensions(
         own_end = old_end - dt.timedelta(days=had)
         covered = (
             kind == ProductKind.PUBLICATION
+            and not subscription.continuous
             and subscription.subscriber_id == customer.id
             and subscription.starts_on <= suspension.ends_on
             and own_end >= suspension.starts_on

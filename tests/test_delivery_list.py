@@ -85,6 +85,7 @@ async def add_subscription(
     starts_on: dt.date = YEAR_START,
     ends_on: dt.date | None = None,
     copies: int = 1,
+    **more: object,
 ) -> None:
     async with database.write() as session:
         session.add(
@@ -97,6 +98,7 @@ async def add_subscription(
                 ends_on=ends_on,
                 copies=copies,
                 unit_price=Decimal("30.00"),
+                **more,
             )
         )
 
@@ -273,7 +275,7 @@ async def test_every_rule_on_the_sample_register(
         later.number,
         AddressChangeInput("Uusi katu 7", in_n2[1].postal_code, "Kylä", "16.12.2026"),
     )
-    # Another publication, an ad, an ended and a future period.
+    # Another publication, an ad, an ended, a future and a removed period.
     extra = in_n2[2]
     await add_subscription(database, 600001, extra.id, register.magazine, copies=3)
     await add_subscription(database, 600002, extra.id, register.ad)
@@ -282,6 +284,13 @@ async def test_every_rule_on_the_sample_register(
     )
     await add_subscription(
         database, 600004, extra.id, register.magazine, starts_on=D(2026, 12, 16)
+    )
+    await add_subscription(
+        database,
+        600005,
+        extra.id,
+        register.magazine,
+        removed_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
     )
 
     summary = await write_delivery_lists(database, ON, tmp_path)
@@ -318,7 +327,7 @@ async def test_every_rule_on_the_sample_register(
         assert by_customer[number] == expected, number
 
     assert where[600001] == BUNDLE_FILE["N2"]
-    assert {600002, 600003, 600004}.isdisjoint(where)
+    assert {600002, 600003, 600004, 600005}.isdisjoint(where)
 
     rows = {int(r["Tilausnro"]): r for rs in lists.values() for r in rs}
     moved = rows[subscription_of[moving.number]]

@@ -211,6 +211,12 @@ ON = D(2027, 7, 1)
             DeliveryReason.NO_ADDRESS,
             None,
         ),
+        (
+            customer(address=Address("Kotitie 1", "", "Helsinki")),
+            NONE,
+            DeliveryReason.NO_ADDRESS,
+            None,
+        ),
         # At a temporary address the forced bundle of home does not drive.
         (
             customer(

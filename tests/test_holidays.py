@@ -90,6 +90,7 @@ async def subscribe(
     product_id: int,
     starts_on: dt.date,
     ends_on: dt.date | None,
+    **more: object,
 ) -> None:
     async with database.write() as session:
         customer_id = await session.scalar(
@@ -105,6 +106,7 @@ async def subscribe(
                 ends_on=ends_on,
                 copies=1,
                 unit_price=Decimal("120.00"),
+                **more,
             )
         )
 
@@ -136,7 +138,7 @@ async def subscriber(database: Database, clock: FixedClock) -> int:
 
     1: fixed term over the suspension (extended); 2: continuous; 3: an ad
     product; 4: ends before the suspension; 5: starts after it; 6: another
-    customer's.
+    customer's; 7: continuous, cancelled to end over it; 8: removed.
     """
     number = await make_customer(database, clock, 100001)
     other = await make_customer(database, clock, 100002)
@@ -147,6 +149,18 @@ async def subscriber(database: Database, clock: FixedClock) -> int:
     await subscribe(database, 4, number, paper, D(2026, 1, 1), D(2026, 12, 31))
     await subscribe(database, 5, number, paper, D(2027, 2, 1), D(2027, 12, 31))
     await subscribe(database, 6, other, paper, D(2026, 1, 1), D(2027, 1, 31))
+    await subscribe(
+        database, 7, number, paper, D(2026, 1, 1), D(2027, 1, 31), continuous=True
+    )
+    await subscribe(
+        database,
+        8,
+        number,
+        paper,
+        D(2026, 1, 1),
+        D(2027, 1, 31),
+        removed_at=dt.datetime(2026, 11, 1, tzinfo=dt.UTC),
+    )
     return number
 
 
@@ -157,6 +171,8 @@ BEFORE = {
     4: D(2026, 12, 31),
     5: D(2027, 12, 31),
     6: D(2027, 1, 31),
+    7: D(2027, 1, 31),
+    8: D(2027, 1, 31),
 }
 HOLIDAY = SuspensionInput("1.1.2027", "14.1.2027", continue_subscriptions=True)
 

@@ -30,6 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from store.clock import Clock
+from store.dates import format_date
 from store.db import Database
 from store.errors import N_, KortistoError
 from store.holidays import apply_address_changes, pending_changes_due
@@ -85,8 +86,8 @@ async def run_nightly(database: Database, clock: Clock, on: dt.date) -> NightlyS
                 "The nightly run can be made for {latest} at the latest, not for"
                 " {on}: it would apply address changes before their date."
             ),
-            latest=latest.isoformat(),
-            on=on.isoformat(),
+            latest=format_date(latest),
+            on=format_date(on),
         )
 
     summary = NightlySummary(on=on)

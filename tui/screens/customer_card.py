@@ -39,6 +39,7 @@ from tui.formatting import (
 )
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
+from tui.widgets.card_panel import CardPanel, RenderedPanel
 
 if TYPE_CHECKING:
     from tui.app import KortistoApp
@@ -212,16 +213,32 @@ def _invoices(card: CustomerCard) -> RenderableType:
     return table
 
 
-#: The card's panels in the seed's order: id, title, what it shows, open at first.
-PANELS: list[tuple[str, str, Callable[[CustomerCard], RenderableType], bool]] = [
-    ("contact", N_("Contact details"), _contact, True),
-    ("billing", N_("Billing details"), _billing, True),
-    ("marketing", N_("Marketing"), _marketing, False),
-    ("grouping", N_("Grouping"), _grouping, False),
-    ("other", N_("Other details"), _other, False),
-    ("self_service", N_("Self-service"), _self_service, False),
-    ("subscriptions", N_("Subscriptions"), _subscriptions, True),
-    ("invoices", N_("Invoices"), _invoices, True),
+def _rendered(
+    panel_id: str, render: Callable[[CustomerCard], RenderableType]
+) -> Callable[[], CardPanel]:
+    return lambda: RenderedPanel(panel_id, render)
+
+
+#: The card's panels in the seed's order: id, title, its body, open at first.
+PANELS: list[tuple[str, str, Callable[[], CardPanel], bool]] = [
+    ("contact", N_("Contact details"), _rendered("contact", _contact), True),
+    ("billing", N_("Billing details"), _rendered("billing", _billing), True),
+    ("marketing", N_("Marketing"), _rendered("marketing", _marketing), False),
+    ("grouping", N_("Grouping"), _rendered("grouping", _grouping), False),
+    ("other", N_("Other details"), _rendered("other", _other), False),
+    (
+        "self_service",
+        N_("Self-service"),
+        _rendered("self_service", _self_service),
+        False,
+    ),
+    (
+        "subscriptions",
+        N_("Subscriptions"),
+        _rendered("subscriptions", _subscriptions),
+        True,
+    ),
+    ("invoices", N_("Invoices"), _rendered("invoices", _invoices), True),
 ]
 
 
@@ -257,13 +274,13 @@ class CustomerCardScreen(Screen[None]):
         yield Static(f"{_('Customer card')} {self.number}", id="card-header")
         saved = self.kortisto.panel_state
         with VerticalScroll(id="panels"):
-            for panel_id, title, _show, open_at_first in PANELS:
+            for panel_id, title, body, open_at_first in PANELS:
                 with Collapsible(
                     title=_(title),
                     collapsed=not saved.get(panel_id, open_at_first),
                     id=f"panel-{panel_id}",
                 ):
-                    yield Static(_("Loading…"), id=f"body-{panel_id}")
+                    yield body()
         yield Footer()
 
     def on_mount(self) -> None:
@@ -294,10 +311,14 @@ class CustomerCardScreen(Screen[None]):
         if c.delivery_blocked:
             header.append(f"  ·  {_('Block list')}", style="bold red")
         self.query_one("#card-header", Static).update(header)
-        for panel_id, _title, show, _open in PANELS:
-            self.query_one(f"#body-{panel_id}", Static).update(show(card))
+        for panel in self.query(CardPanel):
+            panel.show(card)
         if not isinstance(self.focused, CollapsibleTitle):
             self.query(CollapsibleTitle).first().focus()
+
+    @on(CardPanel.Changed)
+    def panel_changed(self) -> None:
+        self.load()
 
     @on(Collapsible.Toggled)
     def panel_toggled(self, event: Collapsible.Toggled) -> None:

@@ -1339,6 +1339,10 @@ class _BatchGenerator:
                 "ends_on": period.ends_on,
                 "copies": period.copies,
                 "unit_price": unit_price,
+                "list_price": unit_price,
+                "term_months": period.billing_months,
+                "continuous": period.ends_on is None,
+                "billed_until": self.billed_until(period, is_ad=is_ad),
             },
         )
         ordered_on = period.starts_on - dt.timedelta(days=rng.randint(1, 20))
@@ -1357,6 +1361,31 @@ class _BatchGenerator:
         for invoice_date in self.billing_dates(period, is_ad=is_ad):
             invoice_date = max(invoice_date, ordered_on)
             self.invoice(row, payer_id, delivery, invoice_date, total)
+
+    def billed_until(self, period: _Period, *, is_ad: bool) -> dt.date | None:
+        """The last day the demo's invoices have billed, so a run goes on there.
+
+        Matches :meth:`billing_dates`: a fixed term is billed whole before it
+        starts, a continuous one a billing period at a time.
+        """
+        if is_ad:
+            return (
+                period.ends_on
+                if period.ends_on and period.ends_on < self.today
+                else None
+            )
+        if period.ends_on is not None:
+            return (
+                period.ends_on
+                if period.starts_on - _INVOICE_LEAD <= self.today
+                else None
+            )
+        billed: dt.date | None = None
+        start = period.starts_on
+        while start - _INVOICE_LEAD <= self.today:
+            start = _add_months(start, period.billing_months)
+            billed = start - dt.timedelta(days=1)
+        return billed
 
     def billing_dates(self, period: _Period, *, is_ad: bool) -> list[dt.date]:
         """When a period is invoiced, within the years the demo keeps.

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import shutil
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -104,10 +105,11 @@ async def add_subscription(
 
 
 @pytest.fixture
-async def register(database: Database, clock: FixedClock) -> Register:
-    result = await import_customers(
-        database, DATA / "asiakkaat-utf8.csv", clock=clock, skip_invalid=True
-    )
+async def register(database: Database, clock: FixedClock, tmp_path: Path) -> Register:
+    # A copy, so the rejected rows' file is written beside it, not in the tree.
+    export = tmp_path / "asiakkaat-utf8.csv"
+    shutil.copyfile(DATA / "asiakkaat-utf8.csv", export)
+    result = await import_customers(database, export, clock=clock, skip_invalid=True)
     assert result.imported == 293
     async with database.write() as session:
         bundles = [

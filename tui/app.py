@@ -80,7 +80,7 @@ class KortistoApp(App[int]):
             return
         except Exception as error:  # an unreachable server, a broken file
             self.exit(
-                return_code=1, message=f"{_('Cannot open the register')}: {error}"
+                return_code=1, message=(_("Cannot open the register") + f": {error}")
             )
             return
         await self.push_screen(CustomerListScreen())

@@ -96,40 +96,42 @@ def yes_no(value: bool) -> str:
 def card_as_text(card: CustomerCard) -> str:
     """The customer's details as tidy plain text for the clipboard."""
     c = card.customer
-    lines = [f"{_('Customer number')}: {c.number}"]
+    lines = [(_("Customer number") + f": {c.number}")]
     person = " ".join(p for p in (c.first_name, c.last_name) if p)
     if person:
-        lines.append(f"{_('Name')}: {person}")
+        lines.append(_("Name") + f": {person}")
     if c.company:
-        lines.append(f"{_('Company')}: {c.company}")
+        lines.append(_("Company") + f": {c.company}")
     if c.business_id:
-        lines.append(f"{_('Business ID')}: {c.business_id}")
-    lines.append(f"{_('Customer type')}: {label(CUSTOMER_TYPES, c.customer_type)}")
+        lines.append(_("Business ID") + f": {c.business_id}")
+    lines.append(_("Customer type") + f": {label(CUSTOMER_TYPES, c.customer_type)}")
     address = card.address.lines()
     if address:
-        lines.append(f"{_('Address')}:")
+        lines.append(_("Address") + ":")
         lines.extend(f"  {line}" for line in address)
     for extra in card.temporary_addresses:
         lines.append(
-            f"{_('Temporary address')} {date(extra.starts_on)}–{date(extra.ends_on)}:"
+            _("Temporary address") + f" {date(extra.starts_on)}–{date(extra.ends_on)}:"
         )
         lines.append(f"  {extra.street}")
         lines.append(f"  {extra.postal_code} {extra.post_town}")
     if c.phone:
-        lines.append(f"{_('Phone')}: {c.phone}")
+        lines.append(_("Phone") + f": {c.phone}")
     if c.email:
-        lines.append(f"{_('Email')}: {c.email}")
+        lines.append(_("Email") + f": {c.email}")
     lines.append("")
-    lines.append(f"{_('Billing details')}:")
+    lines.append(_("Billing details") + ":")
     lines.append(
-        f"  {_('Invoice delivery')}: {label(INVOICE_DELIVERIES, c.invoice_delivery)}"
+        "  "
+        + _("Invoice delivery")
+        + f": {label(INVOICE_DELIVERIES, c.invoice_delivery)}"
     )
     if c.einvoice_address:
-        lines.append(f"  {_('E-invoice address')}: {c.einvoice_address}")
+        lines.append("  " + _("E-invoice address") + f": {c.einvoice_address}")
     if c.einvoice_operator:
-        lines.append(f"  {_('Intermediator ID')}: {c.einvoice_operator}")
+        lines.append("  " + _("Intermediator ID") + f": {c.einvoice_operator}")
     if c.discount_percent:
-        lines.append(f"  {_('Discount')}: {percent(c.discount_percent)}")
+        lines.append("  " + _("Discount") + f": {percent(c.discount_percent)}")
     for flag, text in (
         (c.consolidated_invoice, _("Consolidated invoice")),
         (c.direct_payment, _("Direct payment")),
@@ -139,10 +141,14 @@ def card_as_text(card: CustomerCard) -> str:
             lines.append(f"  {text}")
     if card.payer is not None:
         payer = card.payer
-        lines.append(f"  {_('Other payer')}: {payer.name}")
+        lines.append("  " + _("Other payer") + f": {payer.name}")
         lines.extend(f"    {line}" for line in payer.address.lines())
         if payer.einvoice_address:
-            lines.append(f"    {_('E-invoice address')}: {payer.einvoice_address}")
+            lines.append(
+                "    " + _("E-invoice address") + f": {payer.einvoice_address}"
+            )
         if payer.einvoice_operator:
-            lines.append(f"    {_('Intermediator ID')}: {payer.einvoice_operator}")
+            lines.append(
+                "    " + _("Intermediator ID") + f": {payer.einvoice_operator}"
+            )
     return "\n".join(lines) + "\n"

@@ -90,12 +90,12 @@ def _billing(card: CustomerCard) -> RenderableType:
         if payer.customer_number is not None:
             lines[0] = f"{payer.name} ({payer.customer_number})"
         if payer.einvoice_address:
-            lines.append(f"{_('E-invoice address')}: {payer.einvoice_address}")
+            lines.append(_("E-invoice address") + f": {payer.einvoice_address}")
         if payer.einvoice_operator:
-            lines.append(f"{_('Intermediator ID')}: {payer.einvoice_operator}")
+            lines.append(_("Intermediator ID") + f": {payer.einvoice_operator}")
         lines.append(
-            f"{_('Invoice delivery')}: "
-            f"{label(INVOICE_DELIVERIES, payer.invoice_delivery)}"
+            _("Invoice delivery")
+            + f": {label(INVOICE_DELIVERIES, payer.invoice_delivery)}"
         )
         payer_text = "\n".join(lines)
     return _fields(
@@ -148,7 +148,8 @@ def _other(card: CustomerCard) -> RenderableType:
     c = card.customer
     temporary = "\n".join(
         f"{date(t.starts_on)}–{date(t.ends_on)} {t.street}, "
-        f"{t.postal_code} {t.post_town}" + (f" ({_('all mail')})" if t.all_mail else "")
+        f"{t.postal_code} {t.post_town}"
+        + ((" (" + _("all mail") + ")") if t.all_mail else "")
         for t in card.temporary_addresses
     )
     suspensions = "\n".join(
@@ -156,7 +157,7 @@ def _other(card: CustomerCard) -> RenderableType:
     )
     changes = "\n".join(
         f"{date(a.effective_on)} {a.street}, {a.postal_code} {a.post_town}"
-        + (f" ({_('applied')} {date(a.applied_on)})" if a.applied_on else "")
+        + ((" (" + _("applied") + f" {date(a.applied_on)})") if a.applied_on else "")
         for a in card.address_changes
     )
     return _fields(
@@ -188,10 +189,10 @@ def _subscriptions(card: CustomerCard) -> RenderableType:
     for s in card.subscriptions:
         period = f"{date(s.starts_on)}–{date(s.ends_on)}"
         if s.future:
-            period += f" ({_('future')})"
+            period += " (" + _("future") + ")"
         payer = s.payer_name if s.payer_number != s.subscriber_number else ""
         if s.payer_only:
-            payer = f"{payer} ({_('payer only')})"
+            payer = f"{payer} (" + _("payer only") + ")"
         table.add_row(str(s.number), s.product, s.subscriber_name, payer, period)
     return table
 
@@ -271,7 +272,7 @@ class CustomerCardScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{_('Customer card')} {self.number}", id="card-header")
+        yield Static((_("Customer card") + f" {self.number}"), id="card-header")
         saved = self.kortisto.panel_state
         with VerticalScroll(id="panels"):
             for panel_id, title, body, open_at_first in PANELS:
@@ -309,7 +310,7 @@ class CustomerCardScreen(Screen[None]):
         if c.company and c.display_name != c.company:
             header.append(f"  ·  {c.company}")
         if c.delivery_blocked:
-            header.append(f"  ·  {_('Block list')}", style="bold red")
+            header.append(("  ·  " + _("Block list")), style="bold red")
         self.query_one("#card-header", Static).update(header)
         for panel in self.query(CardPanel):
             panel.show(card)

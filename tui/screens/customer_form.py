@@ -80,7 +80,7 @@ def _options(
             continue
         text = label(names, option.value) if names else option.label
         if option.retired:
-            text = f"{text} ({_('retired')})"
+            text = f"{text} (" + _("retired") + ")"
         shown.append((text, option.value))
     return shown
 
@@ -131,7 +131,7 @@ class CustomerFormScreen(Screen[int | None]):
         title = (
             _("New customer")
             if self.number is None
-            else f"{_('Editing customer')} {self.number}"
+            else (_("Editing customer") + f" {self.number}")
         )
         yield Static(title, id="form-header")
         yield VerticalScroll(id="form-panels")
@@ -358,7 +358,7 @@ class CustomerFormScreen(Screen[int | None]):
             ),
             self._text("free_grouping", N_("Free grouping"), form.free_grouping),
             Static(
-                f"{_('Automatic')}: " + (", ".join(self.automatic) or "–"),
+                (_("Automatic") + ": ") + (", ".join(self.automatic) or "–"),
                 classes="read-only",
             ),
         ]
@@ -570,7 +570,7 @@ class CustomerFormScreen(Screen[int | None]):
             theirs = _value_of(newer, field.field_name)
             if theirs != _value_of(mine, field.field_name):
                 differing += 1
-                field.show_hint(f"{_('Saved meanwhile')}: {_shown(theirs)}")
+                field.show_hint(_("Saved meanwhile") + f": {_shown(theirs)}")
             else:
                 field.show_hint(None)
         self.version = card.customer.version

@@ -41,7 +41,7 @@ class CustomerListScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         operator = self.kortisto.operator
         name = operator.name if operator else ""
-        yield Static(f"{_('Customers')}  ·  {name}", id="title")
+        yield Static((_("Customers") + f"  ·  {name}"), id="title")
         yield CustomerFinder(id="finder")
         yield Footer()
 

@@ -123,13 +123,15 @@ class SettingsScreen(Screen[None]):
             entries.highlighted = min(highlighted or 0, len(lines) - 1)
 
     async def _lines(self, database: Any, operator: Any) -> list[Option]:
-        retired = f" ({_('retired')})"
+        retired = " (" + _("retired") + ")"
         if self.section == "products":
             self.items = await settings.list_products(database, operator)
             return [
                 Option(
-                    f"{p.code}  {p.name}  {label(PRODUCT_KINDS, p.kind)}  {_('VAT')} "
-                    f"{percent(p.vat_percent)}" + (retired if p.retired else "")
+                    f"{p.code}  {p.name}  {label(PRODUCT_KINDS, p.kind)}  "
+                    + _("VAT")
+                    + f" {percent(p.vat_percent)}"
+                    + (retired if p.retired else "")
                 )
                 for p in self.items
             ]
@@ -137,8 +139,12 @@ class SettingsScreen(Screen[None]):
             self.items = await settings.list_salespeople(database, operator)
             return [
                 Option(
-                    f"{s.name} ({s.login})  {_('sells')}: {yes_no(s.is_salesperson)}"
-                    + ("" if s.active else f" ({_('inactive')})")
+                    (
+                        f"{s.name} ({s.login})  "
+                        + _("sells")
+                        + f": {yes_no(s.is_salesperson)}"
+                    )
+                    + ("" if s.active else (" (" + _("inactive") + ")"))
                 )
                 for s in self.items
             ]
@@ -148,9 +154,12 @@ class SettingsScreen(Screen[None]):
             only_ads = _("only ad invoices") if surcharge.only_ad_invoices else _("all")
             return [
                 Option(
-                    f"{_('Amount')}: {money(surcharge.amount)}  ·  "
-                    f"{_('Minimum total')}: {money(surcharge.minimum_total)}  ·  "
-                    f"{_('Invoices')}: {only_ads}"
+                    _("Amount")
+                    + f": {money(surcharge.amount)}  ·  "
+                    + _("Minimum total")
+                    + f": {money(surcharge.minimum_total)}  ·  "
+                    + _("Invoices")
+                    + f": {only_ads}"
                 )
             ]
         kind = self.kind
@@ -161,7 +170,7 @@ class SettingsScreen(Screen[None]):
                 (f"{e.code}  " if e.code and kind in CODED else "")
                 + e.name
                 + (retired if e.retired else "")
-                + (f"  ({_('built in')})" if e.built_in else "")
+                + (("  (" + _("built in") + ")") if e.built_in else "")
             )
             for e in self.items
         ]

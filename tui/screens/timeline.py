@@ -87,7 +87,7 @@ class TimelineScreen(Screen[None]):
         return self.app
 
     def compose(self) -> ComposeResult:
-        yield Static(f"{_('Timeline')} {self.number}", id="title")
+        yield Static((_("Timeline") + f" {self.number}"), id="title")
         with VerticalScroll(id="timeline"):
             yield Static(_("Loading…"), id="events")
         yield Footer()
@@ -105,7 +105,7 @@ class TimelineScreen(Screen[None]):
             self.notify(error_text(error), severity="error")
             return
         self.shown = shown
-        title = f"{_('Timeline')}  ·  {shown.number} {shown.name}  ·  {shown.year}"
+        title = _("Timeline") + f"  ·  {shown.number} {shown.name}  ·  {shown.year}"
         self.query_one("#title", Static).update(title)
         body: RenderableType = (
             Text("\n").join(_event(e) for e in shown.events)

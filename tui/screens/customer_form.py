@@ -135,7 +135,7 @@ class CustomerFormScreen(Screen[int | None]):
         )
         yield Static(title, id="form-header")
         yield VerticalScroll(id="form-panels")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.load()

@@ -25,7 +25,7 @@ class PickCustomerScreen(ModalScreen[int | None]):
     def compose(self) -> ComposeResult:
         yield Static(_("Pick a customer"), id="title")
         yield CustomerFinder()
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     @on(CustomerList.Selected)
     def selected(self, event: CustomerList.Selected) -> None:

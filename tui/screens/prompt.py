@@ -85,7 +85,7 @@ class PromptScreen(ModalScreen[dict[str, str] | None]):
                 )
             if self.error:
                 yield Static(self.error, classes="prompt--error")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         target = self.error_field or self.fields[0].name

@@ -82,7 +82,7 @@ class SettingsScreen(Screen[None]):
             )
             yield OptionList(id="entries")
         yield Static("", id="settings-help")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#sections", OptionList).focus()

@@ -90,7 +90,7 @@ class TimelineScreen(Screen[None]):
         yield Static((_("Timeline") + f" {self.number}"), id="title")
         with VerticalScroll(id="timeline"):
             yield Static(_("Loading…"), id="events")
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
         self.query_one("#timeline").focus()

@@ -10,6 +10,7 @@ from textual import work
 from textual.app import App
 from textual.binding import Binding, BindingType
 
+from store.cards import load_card
 from store.clock import Clock
 from store.db import Database, open_database
 from store.errors import KortistoError
@@ -17,7 +18,7 @@ from store.models import Operator
 from store.operators import get_preference, set_preference, sign_in
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
-from tui.screens.customer_card import PANELS_PREFERENCE
+from tui.screens.customer_card import PANELS_PREFERENCE, CustomerCardScreen
 from tui.screens.customer_list import CustomerListScreen
 
 STYLES = files("styles")
@@ -58,6 +59,7 @@ class KortistoApp(App[int]):
         self.operator: Operator | None = None
         self.panel_state: dict[str, bool] = {}
         self._database: Database | None = database
+        self._card_screen: CustomerCardScreen | None = None
 
     @property
     def database(self) -> Database:
@@ -84,6 +86,21 @@ class KortistoApp(App[int]):
             )
             return
         await self.push_screen(CustomerListScreen())
+
+    @work(exclusive=True, group="open-card", exit_on_error=False)
+    async def open_card(self, number: int) -> None:
+        """Read customer ``number``'s card and show it on the card screen."""
+        try:
+            card = await load_card(self.database, number, self.clock)
+        except KortistoError as error:
+            self.notify(error_text(error), severity="error")
+            return
+        if self._card_screen is None:
+            self._card_screen = CustomerCardScreen(number)
+            self.install_screen(self._card_screen, name="card")
+        self._card_screen.present(card)
+        if self.screen is not self._card_screen:
+            await self.push_screen(self._card_screen)
 
     def save_panel_state(self, panel_id: str, is_open: bool) -> None:
         """Remember that the operator keeps ``panel_id`` open or closed."""

@@ -11,7 +11,6 @@ from textual.screen import Screen
 from textual.widgets import Footer, Static
 
 from tui.i18n import N_, _, translate_bindings
-from tui.screens.customer_card import CustomerCardScreen
 from tui.widgets.customer_finder import CustomerFinder
 from tui.widgets.customer_list import CustomerList
 
@@ -47,7 +46,7 @@ class CustomerListScreen(Screen[None]):
 
     @on(CustomerList.Selected)
     def open_card(self, event: CustomerList.Selected) -> None:
-        self.app.push_screen(CustomerCardScreen(event.row.number))
+        self.kortisto.open_card(event.row.number)
 
     def action_settings(self) -> None:
         from tui.screens.settings import SettingsScreen
@@ -65,6 +64,6 @@ class CustomerListScreen(Screen[None]):
 
         def saved(number: int | None) -> None:
             if number is not None:
-                self.app.push_screen(CustomerCardScreen(number))
+                self.kortisto.open_card(number)
 
         self.app.push_screen(CustomerFormScreen(None), saved)

@@ -251,7 +251,9 @@ class CustomerCardScreen(Screen[None]):
         Binding("e", "edit", N_("Edit"), id="card.edit"),
         Binding("c", "copy", N_("Copy"), id="card.copy"),
         Binding("t", "timeline", N_("Timeline"), id="card.timeline"),
-        Binding("tab", "app.focus_next", N_("Next panel"), id="card.next_panel"),
+        Binding(
+            "tab", "app.focus_next", N_("Next panel"), show=False, id="card.next_panel"
+        ),
         # Priority, since the panel title's own Enter is hidden from the footer.
         Binding(
             "enter", "toggle_panel", N_("Open/close"), id="card.toggle", priority=True
@@ -263,6 +265,17 @@ class CustomerCardScreen(Screen[None]):
         translate_bindings(self)
         self.number = number
         self.card: CustomerCard | None = None
+
+    def present(self, card: CustomerCard) -> None:
+        """Show ``card``; the app keeps one card screen and reuses it.
+
+        Composing the card's panels costs far more than reading a card, so
+        the screen is made once and each customer is shown on it.
+        """
+        self.number = card.customer.number
+        self.card = card
+        if self.is_mounted:
+            self._show(card)
 
     @property
     def kortisto(self) -> KortistoApp:
@@ -282,10 +295,13 @@ class CustomerCardScreen(Screen[None]):
                     id=f"panel-{panel_id}",
                 ):
                     yield body()
-        yield Footer()
+        yield Footer(show_command_palette=False)
 
     def on_mount(self) -> None:
-        self.load()
+        if self.card is None:
+            self.load()
+        else:
+            self._show(self.card)
 
     @work(exclusive=True, group="card", exit_on_error=False)
     async def load(self) -> None:
@@ -314,7 +330,11 @@ class CustomerCardScreen(Screen[None]):
         self.query_one("#card-header", Static).update(header)
         for panel in self.query(CardPanel):
             panel.show(card)
-        if not isinstance(self.focused, CollapsibleTitle):
+        focused = self.focused
+        in_a_panel = focused is not None and any(
+            isinstance(a, Collapsible) for a in focused.ancestors
+        )
+        if not in_a_panel:
             self.query(CollapsibleTitle).first().focus()
 
     @on(CardPanel.Changed)

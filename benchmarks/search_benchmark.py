@@ -124,10 +124,10 @@ async def store_figures(database: Database, path: Path, repeat: int) -> None:
         first_runs = await timed(first, repeat)
         second_runs = [1000 * float(await second()) for _ in range(repeat)]  # type: ignore[arg-type]
         raw = raw_query_ms(path, query, repeat)
+        first_ms, worst_ms = statistics.median(first_runs), max(first_runs)
         print(
-            f"  {query!r:<20} first {statistics.median(first_runs):7.2f} ms"
-            f" (worst {max(first_runs):7.2f})  next {statistics.median(second_runs):7.2f}"
-            f" ms  raw {raw:6.2f} ms"
+            f"  {query!r:<20} first {first_ms:7.2f} ms (worst {worst_ms:7.2f})"
+            f"  next {statistics.median(second_runs):7.2f} ms  raw {raw:6.2f} ms"
         )
 
     clock = Clock()

@@ -13,9 +13,9 @@ from sqlalchemy import Table, delete, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from store.models import Customer, SearchTerm
+from store.text import customer_terms, sort_name
 
 SEARCH_TERMS = cast(Table, SearchTerm.__table__)
-from store.text import customer_terms, sort_name
 
 
 def refresh_sort_name(customer: Customer) -> None:

@@ -101,7 +101,7 @@ async def _postgresql_register() -> AsyncIterator[Database]:
                 await session.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'),"
-                        f" (SELECT max(id) FROM \"{table.name}\"))"
+                        f' (SELECT max(id) FROM "{table.name}"))'
                     )
                 )
     try:

@@ -9,7 +9,7 @@ import pytest
 
 from store.clock import FixedClock
 from store.customers import add_customer
-from store.db import Database, open_database, sqlite_url
+from store.db import open_database, sqlite_url
 from store.operators import sign_in
 from tui.app import KortistoApp
 from tui.i18n import set_language

@@ -40,6 +40,7 @@ from tui.formatting import (
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
 from tui.widgets.card_panel import CardPanel, RenderedPanel
+from tui.widgets.other_panel import OtherPanel
 
 if TYPE_CHECKING:
     from tui.app import KortistoApp
@@ -226,7 +227,7 @@ PANELS: list[tuple[str, str, Callable[[], CardPanel], bool]] = [
     ("billing", N_("Billing details"), _rendered("billing", _billing), True),
     ("marketing", N_("Marketing"), _rendered("marketing", _marketing), False),
     ("grouping", N_("Grouping"), _rendered("grouping", _grouping), False),
-    ("other", N_("Other details"), _rendered("other", _other), False),
+    ("other", N_("Other details"), OtherPanel, False),
     (
         "self_service",
         N_("Self-service"),

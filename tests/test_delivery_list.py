@@ -107,7 +107,8 @@ async def add_subscription(
 @pytest.fixture
 async def register(database: Database, clock: FixedClock, tmp_path: Path) -> Register:
     # A copy, so the rejected rows' file is written beside it, not in the tree.
-    export = tmp_path / "asiakkaat-utf8.csv"
+    (tmp_path / "export").mkdir()
+    export = tmp_path / "export" / "asiakkaat-utf8.csv"
     shutil.copyfile(DATA / "asiakkaat-utf8.csv", export)
     result = await import_customers(database, export, clock=clock, skip_invalid=True)
     assert result.imported == 293

@@ -31,6 +31,7 @@ from store.models import (
     Operator,
     Payer,
     Product,
+    ProductKind,
     Role,
     SelfServiceAccount,
     Subscription,
@@ -115,6 +116,15 @@ class InvoiceView:
 
 
 @dataclass(frozen=True)
+class ProductChoice:
+    """A product the card's "add subscription" and "add invoice" offer."""
+
+    code: str
+    name: str
+    kind: ProductKind
+
+
+@dataclass(frozen=True)
 class AutomaticGroup:
     """A grouping computed from the data, never typed: a message and its values."""
 
@@ -177,6 +187,23 @@ async def load_card(database: Database, number: int, clock: Clock) -> CustomerCa
         await _load_invoices(session, card)
         card.automatic_groups = _automatic_groups(card, today)
     return card
+
+
+async def products_on_sale(database: Database) -> list[ProductChoice]:
+    """The products not retired, by name: what an operator may sell.
+
+    Every operator may read these (the settings' product list is an
+    admin's), so the card's forms can offer them.
+    """
+    async with database.read() as session:
+        rows = (
+            await session.execute(
+                select(Product.code, Product.name, Product.kind)
+                .where(Product.retired.is_(False))
+                .order_by(Product.name, Product.code)
+            )
+        ).all()
+    return [ProductChoice(row.code, row.name, ProductKind(row.kind)) for row in rows]
 
 
 async def _load_names(session: AsyncSession, card: CustomerCard) -> None:
@@ -324,6 +351,7 @@ async def _load_subscriptions(
                 Subscription.payer_id == customer_id,
             ),
             or_(Subscription.ends_on.is_(None), Subscription.ends_on >= today),
+            Subscription.removed_at.is_(None),
         )
         .order_by(Subscription.starts_on, Subscription.number)
     )

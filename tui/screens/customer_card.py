@@ -29,18 +29,18 @@ from tui.formatting import (
     CONSENT_STATUSES,
     CUSTOMER_TYPES,
     INVOICE_DELIVERIES,
-    INVOICE_STATUSES,
     card_as_text,
     date,
     label,
-    money,
     percent,
     yes_no,
 )
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
 from tui.widgets.card_panel import CardPanel, RenderedPanel
+from tui.widgets.invoices_panel import InvoicesPanel
 from tui.widgets.other_panel import OtherPanel
+from tui.widgets.subscriptions_panel import SubscriptionsPanel
 
 if TYPE_CHECKING:
     from tui.app import KortistoApp
@@ -181,40 +181,6 @@ def _self_service(card: CustomerCard) -> RenderableType:
     )
 
 
-def _subscriptions(card: CustomerCard) -> RenderableType:
-    if not card.subscriptions:
-        return Text(_("No current or future subscriptions."), style="italic")
-    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
-    for heading in (_("No."), _("Product"), _("Subscriber"), _("Payer"), _("Period")):
-        table.add_column(heading, header_style="bold", overflow="fold")
-    for s in card.subscriptions:
-        period = f"{date(s.starts_on)}–{date(s.ends_on)}"
-        if s.future:
-            period += " (" + _("future") + ")"
-        payer = s.payer_name if s.payer_number != s.subscriber_number else ""
-        if s.payer_only:
-            payer = f"{payer} (" + _("payer only") + ")"
-        table.add_row(str(s.number), s.product, s.subscriber_name, payer, period)
-    return table
-
-
-def _invoices(card: CustomerCard) -> RenderableType:
-    if not card.invoices:
-        return Text(_("No invoices."), style="italic")
-    table = Table(box=None, padding=(0, 1), show_edge=False, expand=True)
-    for heading in (_("No."), _("Date"), _("Due"), _("Total"), _("Status")):
-        table.add_column(heading, header_style="bold")
-    for i in card.invoices:
-        table.add_row(
-            str(i.number),
-            date(i.invoice_date),
-            date(i.due_date),
-            money(i.total),
-            label(INVOICE_STATUSES, i.status),
-        )
-    return table
-
-
 def _rendered(
     panel_id: str, render: Callable[[CustomerCard], RenderableType]
 ) -> Callable[[], CardPanel]:
@@ -234,13 +200,8 @@ PANELS: list[tuple[str, str, Callable[[], CardPanel], bool]] = [
         _rendered("self_service", _self_service),
         False,
     ),
-    (
-        "subscriptions",
-        N_("Subscriptions"),
-        _rendered("subscriptions", _subscriptions),
-        True,
-    ),
-    ("invoices", N_("Invoices"), _rendered("invoices", _invoices), True),
+    ("subscriptions", N_("Subscriptions"), SubscriptionsPanel, True),
+    ("invoices", N_("Invoices"), InvoicesPanel, True),
 ]
 
 

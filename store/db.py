@@ -94,8 +94,6 @@ class Database:
         self.url = resolve_url(url)
         parsed = make_url(self.url)
         self.is_sqlite = parsed.get_backend_name() == "sqlite"
-        if self.is_sqlite and parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
         self.engine = create_async_engine(self.url, echo=echo)
         if self.is_sqlite:
             _install_sqlite_pragmas(self.engine)

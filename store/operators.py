@@ -17,7 +17,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from store.clock import Clock
 from store.db import Database
-from store.errors import N_, NotAnOperator
+from store.errors import N_, KortistoError, NotAnOperator
 from store.models import Operator, OperatorPreference
 
 log = logging.getLogger(__name__)
@@ -62,8 +62,20 @@ async def add_operator(
     is_admin: bool = False,
     is_salesperson: bool = False,
 ) -> Operator:
-    """Add an operator account for ``login``."""
+    """Add an operator account for ``login``.
+
+    Raises:
+        KortistoError: ``login`` is empty or already an operator.
+    """
+    login = login.strip()
+    if not login:
+        raise KortistoError(N_("The login name is missing."))
     async with database.write() as session:
+        taken = await session.scalar(select(Operator.id).where(Operator.login == login))
+        if taken is not None:
+            raise KortistoError(
+                N_("{login} is already an operator of this register."), login=login
+            )
         operator = Operator(
             login=login,
             name=name or login,
@@ -103,3 +115,32 @@ async def set_preference(
     )
     async with database.write() as session:
         await session.execute(statement)
+
+
+async def list_operators(database: Database) -> list[Operator]:
+    """Every operator of the register, by login."""
+    async with database.read() as session:
+        return list(
+            (await session.scalars(select(Operator).order_by(Operator.login))).all()
+        )
+
+
+async def set_operator_active(
+    database: Database, acting: Operator, login: str, active: bool
+) -> Operator:
+    """Let ``login`` use the register again, or stop them (kept for the history).
+
+    Raises:
+        NotAnOperator: ``login`` is not an operator of this register.
+        KortistoError: ``acting`` would stop themselves.
+    """
+    async with database.write() as session:
+        operator = await session.scalar(select(Operator).where(Operator.login == login))
+        if operator is None:
+            raise NotAnOperator(
+                N_("{login} is not an operator of this register."), login=login
+            )
+        if operator.id == acting.id and not active:
+            raise KortistoError(N_("An admin cannot stop their own account."))
+        operator.active = active
+        return operator

@@ -105,6 +105,13 @@ def customer_terms(
     """Every term a customer is found by."""
     texts = [last_name, first_name, company, street, post_town, email]
     terms = {_term(w) for text in texts for w in words(text)}
+    # "O'Brien" and "Heikkinen-Testi" are also found as one word, since a
+    # caller spelling the name does not say the apostrophe or the hyphen.
+    for text in texts[:5]:
+        for chunk in text.split():
+            parts = words(chunk)
+            if len(parts) > 1:
+                terms.add(_term("".join(parts)))
     terms.add(Term(str(number), None))
     digit_fields = [business_id, postal_code]
     terms.update(

@@ -292,6 +292,7 @@ async def test_second_operators_stale_save_is_refused(register, clock) -> None:
             await settle(app, pilot)
 
         await type_into(second, two, "post_town", "Ruovesi")
+        await type_into(second, two, "phone", "040 765 4321")
         await two.press("ctrl+s")
         await settle(second, two)
         assert isinstance(second.screen, CustomerCardScreen)
@@ -305,12 +306,18 @@ async def test_second_operators_stale_save_is_refused(register, clock) -> None:
         assert any("Ville Virkkunen" in m for m in shown)
         assert first.screen.query_one(f"#{field_id('street')}").value == "Uusikatu 9"
 
+        await type_into(first, one, "post_town", "Orivesi")
         await one.press("ctrl+r")
         await settle(first, one)
-        hint = first.screen.query_one(
-            f"#field-{field_id('post_town')} .form-field--hint"
-        )
+        screen = first.screen
+        # Both changed the post town: the first operator's value stays, the
+        # newer one is shown under it. The second operator's phone, which the
+        # first did not touch, comes in as it is.
+        assert screen.query_one(f"#{field_id('post_town')}").value == "Orivesi"
+        hint = screen.query_one(f"#field-{field_id('post_town')} .form-field--hint")
         assert "Ruovesi" in str(hint.render())
+        assert screen.query_one(f"#{field_id('phone')}").value == "040 765 4321"
+        assert screen.query_one(f"#{field_id('street')}").value == "Uusikatu 9"
         await one.press("ctrl+s")
         await settle(first, one)
         assert isinstance(first.screen, CustomerCardScreen)
@@ -321,6 +328,9 @@ async def test_second_operators_stale_save_is_refused(register, clock) -> None:
             select(Customer).where(Customer.number == 100002)
         )
     await database.close()
-    # The second operator re-applied on top of the newer save: the first
-    # operator's post town stood on the form, so it wins, and the street too.
-    assert (customer.street, customer.version) == ("Uusikatu 9", 3)
+    assert (customer.street, customer.post_town, customer.phone, customer.version) == (
+        "Uusikatu 9",
+        "Orivesi",
+        "040 765 4321",
+        3,
+    )

@@ -90,6 +90,7 @@ async def test_empty_query_lists_every_customer_by_number(register) -> None:
         ("33100", ["O'Brien Sean", "Virta AND Oy"]),
         ("tampere", ["O'Brien Sean", "Virta AND Oy"]),
         ("o'brien", ["O'Brien Sean"]),
+        ("obrien", ["O'Brien Sean"]),
         ("aija", ["Äijälä Liisa"]),
     ],
 )

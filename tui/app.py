@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import getpass
+from collections.abc import Iterable
+from functools import partial
 from importlib.resources import files
 from typing import Any, ClassVar
 
 from textual import work
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
 from store.cards import load_card
 from store.clock import Clock
@@ -101,6 +104,42 @@ class KortistoApp(App[int]):
         self._card_screen.present(card)
         if self.screen is not self._card_screen:
             await self.push_screen(self._card_screen)
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        """The palette offers every action the screen's footer shows, by name."""
+        seen: set[str] = set()
+        for key, (node, binding, enabled, _tooltip) in screen.active_bindings.items():
+            if not (binding.show and enabled and binding.description):
+                continue
+            if binding.description in seen:
+                continue
+            seen.add(binding.description)
+            display = self.get_key_display(binding)
+            yield SystemCommand(
+                binding.description,
+                _("Key: {key}").format(key=display or key),
+                partial(self.run_action, binding.action, node),
+            )
+        for command in super().get_system_commands(screen):
+            if command.title not in seen and _(command.title) not in seen:
+                yield command
+
+    async def action_quit(self) -> None:
+        """Quit, asking first when a screen holds unsaved changes."""
+        unsaved = any(getattr(screen, "changed", False) for screen in self.screen_stack)
+        if not unsaved:
+            self.exit()
+            return
+        from tui.screens.confirm import ConfirmScreen
+
+        def answered(leave: bool | None) -> None:
+            if leave:
+                self.exit()
+
+        self.push_screen(
+            ConfirmScreen(_("Quit without saving? Your changes will be lost.")),
+            answered,
+        )
 
     def save_panel_state(self, panel_id: str, is_open: bool) -> None:
         """Remember that the operator keeps ``panel_id`` open or closed."""

@@ -90,6 +90,25 @@ def build_parser() -> argparse.ArgumentParser:
         help=_("the night before this date (default: today), e.g. 1.7.2027"),
     )
 
+    operator = commands.add_parser(
+        "operator", parents=[common], help=_("list, add or stop operators (admins)")
+    )
+    operator.add_argument(
+        "action",
+        choices=["list", "add", "stop", "restore"],
+        help=_("what to do"),
+    )
+    operator.add_argument(
+        "login", nargs="?", metavar="LOGIN", help=_("the operator's OS login name")
+    )
+    operator.add_argument("--name", default="", help=_("the operator's full name"))
+    operator.add_argument(
+        "--admin", action="store_true", help=_("may keep the settings and operators")
+    )
+    operator.add_argument(
+        "--salesperson", action="store_true", help=_("sells ads to customers")
+    )
+
     delivery_list = commands.add_parser(
         "delivery-list",
         parents=[common],
@@ -133,6 +152,27 @@ def main(argv: Sequence[str] | None = None) -> int:
         from tui.commands.nightly import run_nightly_command
 
         return asyncio.run(run_nightly_command(url, options.date))
+    if options.command == "operator":
+        if options.action != "list" and not options.login:
+            print(
+                _("kortisto operator {action}: give the LOGIN").format(
+                    action=options.action
+                ),
+                file=sys.stderr,
+            )
+            return 2
+        from tui.commands.operators import run_operator_command
+
+        return asyncio.run(
+            run_operator_command(
+                url,
+                options.action,
+                options.login,
+                name=options.name,
+                admin=options.admin,
+                salesperson=options.salesperson,
+            )
+        )
     if options.command == "delivery-list":
         from tui.commands.delivery_list import run_delivery_list
 

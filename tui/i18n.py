@@ -87,3 +87,8 @@ def translate_bindings(node: object) -> None:
             )
             for b in found
         ]
+
+
+def yes_no_text(value: bool) -> str:
+    """Yes or no in the language in use."""
+    return _("Yes") if value else _("No")

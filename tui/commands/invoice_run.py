@@ -60,6 +60,10 @@ def parse_run_date(text: str) -> dt.date:
     return found
 
 
+#: How far past today a run may bill; invoices go out ahead of their periods.
+MAX_DAYS_AHEAD = 62
+
+
 async def run_invoice_run(
     url: str | None, date: str, dry_run: bool, *, clock: Clock | None = None
 ) -> int:
@@ -75,6 +79,16 @@ async def run_invoice_run(
             _("--date {value}: {reason}").format(
                 value=date, reason=describe(error.message, error.values, _)
             )
+        )
+        return EXIT_USAGE
+    latest = clock.today() + dt.timedelta(days=MAX_DAYS_AHEAD)
+    if on > latest:
+        # A mistyped year would bill years of periods ahead at once.
+        _complain(
+            _(
+                "--date {value}: an invoice run can bill at most {days} days ahead, "
+                "up to {latest}"
+            ).format(value=date, days=MAX_DAYS_AHEAD, latest=format_date(latest))
         )
         return EXIT_USAGE
 

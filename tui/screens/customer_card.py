@@ -332,6 +332,12 @@ class CustomerCardScreen(Screen[None]):
     def action_back(self) -> None:
         self.dismiss()
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "toggle_panel":
+            # Elsewhere Enter belongs to the panel the operator is in.
+            return isinstance(self.focused, CollapsibleTitle)
+        return True
+
     def action_copy(self) -> None:
         if self.card is None:
             return

@@ -48,7 +48,7 @@ from store.editing import (
 )
 from store.errors import KortistoError
 from tui.formatting import CONSENT_CHANNELS, CUSTOMER_TYPES, INVOICE_DELIVERIES, label
-from tui.i18n import N_, _, translate_bindings
+from tui.i18n import N_, _, ngettext, translate_bindings
 from tui.messages import error_text
 from tui.screens.confirm import ConfirmScreen
 from tui.screens.pick_customer import PickCustomerScreen
@@ -491,7 +491,11 @@ class CustomerFormScreen(Screen[int | None]):
             first.widget.focus()
             first.scroll_visible()
         count = len(errors)
-        text = _("Not saved: {count} fields need fixing.").format(count=count)
+        text = ngettext(
+            "Not saved: {count} field needs fixing.",
+            "Not saved: {count} fields need fixing.",
+            count,
+        ).format(count=count)
         if unplaced:
             text += " " + " ".join(error_text(errors[n]) for n in unplaced)
         self.notify(text, severity="error", timeout=8)
@@ -559,30 +563,62 @@ class CustomerFormScreen(Screen[int | None]):
 
     @work(exclusive=True, group="form-load", exit_on_error=False)
     async def action_reload_newer(self) -> None:
-        """Show the newer saved values beside the operator's own."""
-        if self.number is None or not self.stale:
+        """Merge the newer save into the form, and show where both changed.
+
+        A field the operator has not touched takes the newer saved value; a
+        field both changed keeps the operator's value with the newer one
+        shown under it. Saving then keeps the operator's choices and loses
+        nobody's.
+        """
+        if self.number is None or not self.stale or self.initial is None:
             return
         card = await load_card(self.kortisto.database, self.number, self.kortisto.clock)
         newer = form_from_card(card)
         mine = self.collect()
-        differing = 0
+        conflicts = 0
         for field in self.query(FormField):
-            theirs = _value_of(newer, field.field_name)
-            if theirs != _value_of(mine, field.field_name):
-                differing += 1
-                field.show_hint(_("Saved meanwhile") + f": {_shown(theirs)}")
-            else:
+            name = field.field_name
+            base = _value_of(self.initial, name)
+            ours, theirs = _value_of(mine, name), _value_of(newer, name)
+            if theirs in (base, ours):
                 field.show_hint(None)
+            elif ours == base:
+                self._set_value(name, theirs)
+                field.show_hint(None)
+            else:
+                conflicts += 1
+                field.show_hint(_("Saved meanwhile") + f": {_shown(theirs)}")
+        self.initial = newer
         self.version = card.customer.version
+        self.notes_log = card.customer.notes_log
         self.stale = False
         self.refresh_bindings()
         self.notify(
-            _(
-                "{count} fields differ from the newer save; they are shown under "
-                "your values. Save again to keep yours."
-            ).format(count=differing),
+            ngettext(
+                "The newer save is merged in; {count} field was changed by both "
+                "of you: yours stays, theirs is shown under it. Save to keep it.",
+                "The newer save is merged in; {count} fields were changed by both "
+                "of you: yours stay, theirs are shown under them. Save to keep them.",
+                conflicts,
+            ).format(count=conflicts),
             timeout=10,
         )
+
+    def _set_value(self, name: str, value: object) -> None:
+        """Put ``value`` into the widget of field ``name``."""
+        widget = self._widget(name)
+        if isinstance(widget, Input):
+            widget.value = "" if value is None else str(value)
+        elif isinstance(widget, Checkbox):
+            widget.value = bool(value)
+        elif isinstance(widget, Select):
+            widget.value = Select.NULL if value in (None, "") else value
+        elif isinstance(widget, SelectionList):
+            widget.deselect_all()
+            for item in value or []:  # type: ignore[attr-defined]
+                widget.select(item)
+        elif isinstance(widget, TextArea):
+            widget.load_text("" if value is None else str(value))
 
     def action_leave(self) -> None:
         if not self.changed:

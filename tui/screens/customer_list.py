@@ -44,6 +44,11 @@ class CustomerListScreen(Screen[None]):
         yield CustomerFinder(id="finder")
         yield Footer()
 
+    def on_screen_resume(self) -> None:
+        # A card may have been changed or added meanwhile.
+        if self.kortisto.operator is not None:
+            self.query_one(CustomerFinder).refresh_rows()
+
     @on(CustomerList.Selected)
     def open_card(self, event: CustomerList.Selected) -> None:
         self.kortisto.open_card(event.row.number)

@@ -275,10 +275,15 @@ class HolidayForm(ModalScreen[str | None]):
         self.notify(message, timeout=8)
         self.dismiss(key)
 
+    @property
+    def changed(self) -> bool:
+        """Whether the operator has typed anything since the form opened."""
+        return self.is_mounted and self.values() != self._initial
+
     def action_leave(self) -> None:
         if self._saving:
             return
-        if self.values() == self._initial:
+        if not self.changed:
             self.dismiss(None)
             return
 

@@ -86,13 +86,29 @@ class CustomerFinder(Vertical):
         self.run_search(event.value)
 
     @work(exclusive=True, group="search", exit_on_error=False)
-    async def run_search(self, query: str) -> None:
-        """Show the first page for ``query``, cancelling an older search."""
+    async def run_search(self, query: str, keep: int | None = None) -> None:
+        """Show the first page for ``query``, cancelling an older search.
+
+        With ``keep``, the rows are read again as far as the list had them
+        and the cursor stays on that customer.
+        """
         search = CustomerSearch(query)
-        rows = await search.next_page(self.database, PAGE_SIZE)
+        listing = self.query_one(CustomerList)
+        wanted = max(PAGE_SIZE, len(listing.rows)) if keep is not None else PAGE_SIZE
+        rows = await search.next_page(self.database, wanted)
         self.search = search
-        self.query_one(CustomerList).set_rows(rows, search.exhausted)
+        listing.set_rows(rows, search.exhausted)
+        if keep is not None:
+            numbers = [row.number for row in rows]
+            if keep in numbers:
+                listing.cursor = numbers.index(keep)
         self._show_status()
+
+    def refresh_rows(self) -> None:
+        """Read the shown rows again, e.g. after a card was changed."""
+        highlighted = self.query_one(CustomerList).highlighted
+        keep = highlighted.number if highlighted is not None else -1
+        self.run_search(self.query_one(Input).value, keep)
 
     @on(CustomerList.MoreWanted)
     def more_wanted(self) -> None:

@@ -13,9 +13,10 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Static
 
+from store.editing import field_label
 from store.errors import KortistoError
 from store.timeline import TimelineEvent, TimelineYear, timeline_year
-from tui.formatting import EVENT_KINDS, label
+from tui.formatting import CONSENT_CHANNELS, EVENT_KINDS, label
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
 
@@ -36,6 +37,15 @@ def _value(value: Any) -> str:
     return str(value)
 
 
+def _field(name: str) -> str:
+    """The operator's word for a changed field of the card."""
+    if name.startswith("consents."):
+        channel = name.removeprefix("consents.")
+        return _("Marketing") + f": {label(CONSENT_CHANNELS, channel)}"
+    text = _(field_label(name))
+    return text[:1].upper() + text[1:]
+
+
 def _event(event: TimelineEvent) -> Text:
     when = event.occurred_at.strftime("%d.%m. %H:%M")
     head = Text.assemble((when, "bold"), "  ", (label(EVENT_KINDS, event.kind), "bold"))
@@ -46,11 +56,12 @@ def _event(event: TimelineEvent) -> Text:
         lines.append(Text(f"    {event.summary}"))
     changes = list(event.changes.items())
     for name, change in changes[:CHANGES_SHOWN]:
+        shown = _field(name)
         if isinstance(change, list) and len(change) == 2:
             old, new = change
-            lines.append(Text(f"    {name}: {_value(old)} → {_value(new)}"))
+            lines.append(Text(f"    {shown}: {_value(old)} → {_value(new)}"))
         else:
-            lines.append(Text(f"    {name}: {_value(change)}"))
+            lines.append(Text(f"    {shown}: {_value(change)}"))
     if len(changes) > CHANGES_SHOWN:
         more = _("and {count} more").format(count=len(changes) - CHANGES_SHOWN)
         lines.append(Text(f"    {more}", style="dim"))

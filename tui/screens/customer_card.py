@@ -213,6 +213,11 @@ class CustomerCardScreen(Screen[None]):
         Binding("e", "edit", N_("Edit"), id="card.edit"),
         Binding("c", "copy", N_("Copy"), id="card.copy"),
         Binding("t", "timeline", N_("Timeline"), id="card.timeline"),
+        # The same keys inside a panel, kept out of its footer so the
+        # panel's own keys fit in 80 columns.
+        Binding("e", "card_key('edit')", show=False),
+        Binding("c", "card_key('copy')", show=False),
+        Binding("t", "card_key('timeline')", show=False),
         Binding(
             "tab", "app.focus_next", N_("Next panel"), show=False, id="card.next_panel"
         ),
@@ -333,10 +338,17 @@ class CustomerCardScreen(Screen[None]):
         self.dismiss()
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        on_a_title = isinstance(self.focused, CollapsibleTitle)
         if action == "toggle_panel":
             # Elsewhere Enter belongs to the panel the operator is in.
-            return isinstance(self.focused, CollapsibleTitle)
+            return on_a_title
+        if action in ("edit", "copy", "timeline"):
+            return on_a_title or self.focused is None
         return True
+
+    def action_card_key(self, name: str) -> None:
+        """A card key pressed inside a panel."""
+        getattr(self, f"action_{name}")()
 
     def action_copy(self) -> None:
         if self.card is None:

@@ -156,6 +156,17 @@ async def app_figures(path: Path, repeat: int) -> None:
         print("\napp through Pilot at 80x24:")
         print(f"  {'start to first list':<28} {ready:8.2f} ms")
 
+        # What Pilot itself costs for a key that does nothing, to read the
+        # figures below against.
+        idle: list[float] = []
+        for _ in range(10):
+            begin = time.perf_counter()
+            await pilot.press("f12")
+            await app.workers.wait_for_complete()
+            await pilot.pause()
+            idle.append((time.perf_counter() - begin) * 1000)
+        print(line("a key that does nothing", idle))
+
         keystroke: list[float] = []
         for query in ("virtanen", "mäkinen", "katu 1"):
             for char in query:

@@ -33,3 +33,17 @@ class NotAnOperator(KortistoError):
 
 class NotFound(KortistoError):
     """The thing asked for is not in the register."""
+
+
+def brief(error: BaseException) -> str:
+    """The first line of ``error``, fit for a batch command's output.
+
+    A database error's full text repeats the statement and its parameters,
+    which are customers' data; the driver's own message is enough.
+    """
+    from sqlalchemy.exc import DBAPIError
+
+    if isinstance(error, DBAPIError) and error.orig is not None:
+        error = error.orig
+    text = str(error).strip().splitlines()
+    return text[0] if text else type(error).__name__

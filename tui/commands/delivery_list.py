@@ -17,9 +17,8 @@ from store.dates import format_date, parse_command_date
 from store.db import open_database
 from store.delivery import DeliveryReason
 from store.delivery_list import DeliveryListSummary, write_delivery_lists
-from store.errors import KortistoError
+from store.errors import KortistoError, brief
 from store.validation import describe
-from tui.commands.nightly import brief
 from tui.i18n import N_, _
 
 EXIT_OK = 0

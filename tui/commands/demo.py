@@ -15,16 +15,13 @@ from __future__ import annotations
 
 import asyncio
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from pathlib import Path
-
-from sqlalchemy.exc import DBAPIError
 
 from store.clock import Clock
 from store.db import Database, data_dir, open_database, sqlite_url
 from store.demo import DemoSummary, build_demo, customer_count
-from store.errors import N_, KortistoError
+from store.errors import N_, KortistoError, brief
+from tui.commands.progress import progress_bar
 from tui.i18n import _
 
 #: Customers in a demo register unless ``--customers`` says otherwise.
@@ -70,7 +67,7 @@ def run_demo(url: str | None, customers: int | None, fresh: bool) -> int:
         return EXIT_INTERRUPTED
     except Exception as error:
         _complain(
-            _("could not make the demo register: {error}").format(error=_brief(error))
+            _("could not make the demo register: {error}").format(error=brief(error))
         )
         return EXIT_FAILED
 
@@ -122,7 +119,7 @@ async def _build_into(url: str, customers: int, rebuild: bool) -> DemoSummary | 
 
 
 async def _build(database: Database, customers: int) -> DemoSummary:
-    with _progress_bar() as progress:
+    with progress_bar(_("Making demo customers")) as progress:
         return await build_demo(database, customers, Clock(), progress=progress)
 
 
@@ -151,43 +148,3 @@ def _remove_sqlite_files(path: Path) -> None:
 
 def _complain(message: str) -> None:
     print(f"kortisto demo: {message}", file=sys.stderr)
-
-
-def _brief(error: BaseException) -> str:
-    # A database error's full text repeats the statement and its
-    # parameters; the driver's own message is enough.
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        error = error.orig
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
-@contextmanager
-def _progress_bar() -> Iterator[Callable[[int, int], None] | None]:
-    """A progress bar on standard error when it is a terminal."""
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(_("Making demo customers"), total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield report

@@ -14,10 +14,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy.exc import DBAPIError
-
 from store.clock import Clock
 from store.db import open_database
+from store.errors import brief
 from store.importing import (
     ImportFileError,
     ImportResult,
@@ -27,6 +26,7 @@ from store.importing import (
     read_export,
 )
 from store.validation import describe
+from tui.commands.progress import Report, bar, progress_display
 from tui.i18n import _
 
 EXIT_OK = 0
@@ -50,7 +50,7 @@ async def run_import(
     try:
         database = await open_database(url)
     except Exception as error:
-        _complain(_("cannot open the register: {error}").format(error=_brief(error)))
+        _complain(_("cannot open the register: {error}").format(error=brief(error)))
         return EXIT_FAILED
     try:
         with _progress_bar() as progress:
@@ -67,7 +67,7 @@ async def run_import(
         # rather than show a traceback.
         _complain(
             _("the import failed and nothing was written: {error}").format(
-                error=_brief(error)
+                error=brief(error)
             )
         )
         return EXIT_FAILED
@@ -112,46 +112,22 @@ def _complain(message: str) -> None:
     print(f"kortisto import: {message}", file=sys.stderr)
 
 
-def _brief(error: BaseException) -> str:
-    # A database error's full text repeats the statement and its
-    # parameters, which are customers' data; the driver's message is enough.
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        error = error.orig
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
 @contextmanager
 def _progress_bar() -> Iterator[ProgressCallback | None]:
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
+    # One bar for checking the rows and one for writing them.
     labels = {
         ImportStage.CHECKING: _("Checking rows"),
         ImportStage.WRITING: _("Writing customers"),
     }
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        tasks = {}
+    with progress_display() as display:
+        if display is None:
+            yield None
+            return
+        reports: dict[ImportStage, Report] = {}
 
         def report(stage: ImportStage, done: int, total: int) -> None:
-            if stage not in tasks:
-                tasks[stage] = bar.add_task(labels[stage], total=total)
-            bar.update(tasks[stage], completed=done, total=total)
+            if stage not in reports:
+                reports[stage] = bar(display, labels[stage])
+            reports[stage](done, total)
 
         yield report

@@ -17,17 +17,14 @@ from __future__ import annotations
 
 import datetime as dt
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-
-from sqlalchemy.exc import DBAPIError
 
 from store.clock import Clock
 from store.db import open_database
-from store.errors import KortistoError
-from store.invoicing import ProgressCallback, RunSummary, run_invoicing
+from store.errors import KortistoError, brief
+from store.invoicing import RunSummary, run_invoicing
 from store.models import InvoiceDelivery
 from store.validation import describe, validate_date
+from tui.commands.progress import progress_bar
 from tui.formatting import date as format_date
 from tui.formatting import money
 from tui.i18n import N_, _
@@ -95,10 +92,10 @@ async def run_invoice_run(
     try:
         database = await open_database(url)
     except Exception as error:
-        _complain(_("cannot open the register: {error}").format(error=_brief(error)))
+        _complain(_("cannot open the register: {error}").format(error=brief(error)))
         return EXIT_FAILED
     try:
-        with _progress_bar() as progress:
+        with progress_bar(_("Billing payers")) as progress:
             summary = await run_invoicing(
                 database, clock, on, dry_run=dry_run, progress=progress
             )
@@ -106,7 +103,7 @@ async def run_invoice_run(
         _complain(describe(error.message, error.values, _))
         return EXIT_FAILED
     except Exception as error:
-        _complain(_("the invoice run failed: {error}").format(error=_brief(error)))
+        _complain(_("the invoice run failed: {error}").format(error=brief(error)))
         return EXIT_FAILED
     finally:
         await database.close()
@@ -149,42 +146,3 @@ def print_summary(summary: RunSummary) -> None:
 
 def _complain(message: str) -> None:
     print(f"kortisto invoice-run: {message}", file=sys.stderr)
-
-
-def _brief(error: BaseException) -> str:
-    # A database error's full text repeats the statement and its
-    # parameters, which are customers' data; the driver's message is enough.
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        error = error.orig
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__
-
-
-@contextmanager
-def _progress_bar() -> Iterator[ProgressCallback | None]:
-    if not sys.stderr.isatty():
-        yield None
-        return
-    from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        MofNCompleteColumn,
-        Progress,
-        TextColumn,
-        TimeRemainingColumn,
-    )
-
-    with Progress(
-        TextColumn("{task.description}"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        transient=True,
-    ) as bar:
-        task = bar.add_task(_("Billing payers"), total=None)
-
-        def report(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
-
-        yield report

@@ -11,12 +11,10 @@ from __future__ import annotations
 
 import sys
 
-from sqlalchemy.exc import DBAPIError
-
 from store.clock import Clock
 from store.dates import format_date, parse_command_date
 from store.db import open_database
-from store.errors import KortistoError
+from store.errors import KortistoError, brief
 from store.nightly import NightlySummary, run_nightly
 from store.validation import describe
 from tui.i18n import _
@@ -84,11 +82,3 @@ def _print_summary(summary: NightlySummary) -> None:
 
 def _complain(message: str) -> None:
     print(f"kortisto nightly: {message}", file=sys.stderr)
-
-
-def brief(error: BaseException) -> str:
-    """The first line of ``error``, without a statement's customer data."""
-    if isinstance(error, DBAPIError) and error.orig is not None:
-        error = error.orig
-    text = str(error).strip().splitlines()
-    return text[0] if text else type(error).__name__

@@ -125,3 +125,20 @@ def validate_vat_percent(value: str | Decimal, field: str = "vat_percent") -> De
     if rounded != percent:
         raise FieldError(field, N_("VAT percent can have at most two decimals"))
     return rounded
+
+
+def validate_months(value: str, field: str = "months") -> int:
+    """A term length in whole months, 1 to 120.
+
+    Raises:
+        FieldError: the value is missing, not a whole number, or out of range.
+    """
+    text = clean_text(value, field, max_length=5)
+    if not text:
+        raise FieldError(field, N_("the number of months is missing"))
+    if not text.isascii() or not text.isdigit():
+        raise FieldError(field, N_("the number of months must be a whole number"))
+    months = int(text)
+    if not 1 <= months <= 120:
+        raise FieldError(field, N_("the number of months must be between 1 and 120"))
+    return months

@@ -103,3 +103,35 @@ async def test_settings_are_for_admins_only(register, clock) -> None:
         await pilot.press("f9")
         await settle(app, pilot)
         assert not isinstance(app.screen, SettingsScreen)
+
+
+async def test_admin_puts_a_price_on_a_product(register, clock) -> None:
+    from store.pricing import price_list
+
+    app = KortistoApp(sqlite_url(register), login="anna", clock=clock)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(app, pilot)
+        await pilot.press("f9")
+        await settle(app, pilot)
+        await open_section(app, pilot, "Products")
+        await pilot.press("a")
+        await settle(app, pilot)
+        await pilot.press(*"PL", "tab", *"Päivälehti", "ctrl+s")
+        await settle(app, pilot)
+        await pilot.press("h")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptScreen)
+        await pilot.press("tab", "tab", *"289,00", "ctrl+s")
+        await settle(app, pilot)
+        assert not isinstance(app.screen, PromptScreen)
+        await pilot.press("h")
+        await settle(app, pilot)
+        await pilot.press("ctrl+a", "ctrl+k", *"0", "tab", "tab", *"9", "ctrl+s")
+        await settle(app, pilot)
+        assert isinstance(app.screen, PromptScreen)
+        assert "between 1 and 120" in app.screen.error
+
+    database = await open_database(sqlite_url(register))
+    prices = await price_list(database, "PL")
+    await database.close()
+    assert [(p.term.months, str(p.price)) for p in prices] == [(12, "289.00")]

@@ -19,10 +19,12 @@ from textual.screen import Screen
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
-from store import settings
+from store import pricing, settings
+from store.dates import parse_date
 from store.errors import KortistoError
+from store.field_checks import validate_months
 from store.settings import ListKind, Surcharge
-from tui.formatting import PRODUCT_KINDS, label, money, percent, yes_no
+from tui.formatting import PRODUCT_KINDS, date, label, money, percent, yes_no
 from tui.i18n import N_, _, translate_bindings
 from tui.messages import error_text
 from tui.screens.confirm import ConfirmScreen
@@ -58,6 +60,7 @@ class SettingsScreen(Screen[None]):
         Binding("d", "delete", N_("Delete"), id="settings.delete"),
         Binding("p", "postal_codes", N_("Postcodes"), id="settings.postal_codes"),
         Binding("s", "toggle_seller", N_("Sells/not"), id="settings.seller"),
+        Binding("h", "prices", N_("Prices"), id="settings.prices"),
     ]
 
     def __init__(self) -> None:
@@ -393,6 +396,48 @@ class SettingsScreen(Screen[None]):
             ),
         )
 
+    @work(group="settings-write", exit_on_error=False)
+    async def action_prices(self) -> None:
+        """Show the highlighted product's price list and put a price on it."""
+        database, operator = self.kortisto.database, self.kortisto.operator
+        product = self.current
+        if self.section != "products" or product is None or operator is None:
+            return
+        prices = await pricing.price_list(database, product.code)
+        listed = "\n".join(
+            f"  {_(p.term.message).format(months=p.term.months)}: {money(p.price)}"
+            f"  ({_('from')} {date(p.valid_from)})"
+            for p in prices
+        ) or "  " + _("No prices yet.")
+        clock = self.kortisto.clock
+
+        async def write(values: dict[str, str]) -> object:
+            months = validate_months(values["months"])
+            continuous = values["continuous"].strip().upper() in ("K", "Y")
+            valid_from = parse_date(
+                values["valid_from"], "valid_from", today=clock.today()
+            )
+            return await pricing.set_price(
+                database,
+                clock,
+                product.code,
+                pricing.Term(months, continuous=continuous),
+                values["price"].strip().replace(",", ".").removesuffix("€").strip(),
+                valid_from,
+                operator_id=operator.id,
+            )
+
+        self._ask(
+            _("Prices of {name}").format(name=product.name) + "\n" + listed,
+            [
+                PromptField("months", _("Months"), "12"),
+                PromptField("continuous", _("Continuous (K/E)"), "E"),
+                PromptField("price", _("Price €")),
+                PromptField("valid_from", _("Valid from"), date(clock.today())),
+            ],
+            write,
+        )
+
     def action_toggle_seller(self) -> None:
         database, operator = self.kortisto.database, self.kortisto.operator
         current = self.current
@@ -416,6 +461,7 @@ class SettingsScreen(Screen[None]):
             "delete": lists or self.section == "products",
             "postal_codes": self.kind is ListKind.BUNDLES,
             "toggle_seller": self.section == "salespeople",
+            "prices": self.section == "products",
         }
         return allowed.get(action, True)
 

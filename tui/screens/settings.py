@@ -405,8 +405,12 @@ class SettingsScreen(Screen[None]):
             return
         prices = await pricing.price_list(database, product.code)
         listed = "\n".join(
-            f"  {_(p.term.message).format(months=p.term.months)}: {money(p.price)}"
-            f"  ({_('from')} {date(p.valid_from)})"
+            "  "
+            + _("{term}: {price} from {date}").format(
+                term=_(p.term.message).format(months=p.term.months),
+                price=money(p.price),
+                date=date(p.valid_from),
+            )
             for p in prices
         ) or "  " + _("No prices yet.")
         clock = self.kortisto.clock

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -168,15 +168,3 @@ def _without_repeats(items: Iterable[QueryWord]) -> list[QueryWord]:
 def prefix_bounds(prefix: str) -> tuple[str, str]:
     """The half-open range of strings that start with ``prefix``."""
     return prefix, prefix + PREFIX_END
-
-
-def chunked(items: Iterable[object], size: int) -> Iterator[list[object]]:
-    """Yield lists of at most ``size`` items."""
-    batch: list[object] = []
-    for item in items:
-        batch.append(item)
-        if len(batch) == size:
-            yield batch
-            batch = []
-    if batch:
-        yield batch

@@ -145,33 +145,6 @@ def _grouping(card: CustomerCard) -> RenderableType:
     )
 
 
-def _other(card: CustomerCard) -> RenderableType:
-    c = card.customer
-    temporary = "\n".join(
-        f"{date(t.starts_on)}–{date(t.ends_on)} {t.street}, "
-        f"{t.postal_code} {t.post_town}"
-        + ((" (" + _("all mail") + ")") if t.all_mail else "")
-        for t in card.temporary_addresses
-    )
-    suspensions = "\n".join(
-        f"{date(s.starts_on)}–{date(s.ends_on)}" for s in card.suspensions
-    )
-    changes = "\n".join(
-        f"{date(a.effective_on)} {a.street}, {a.postal_code} {a.post_town}"
-        + ((" (" + _("applied") + f" {date(a.applied_on)})") if a.applied_on else "")
-        for a in card.address_changes
-    )
-    return _fields(
-        [
-            (_("Block list"), _("No papers delivered") if c.delivery_blocked else ""),
-            (_("Temporary addresses"), temporary),
-            (_("Delivery suspensions"), suspensions),
-            (_("Address changes"), changes),
-            (_("Additional info"), c.notes),
-        ]
-    )
-
-
 def _self_service(card: CustomerCard) -> RenderableType:
     if card.self_service_username is None:
         return Text(_("No self-service login."), style="italic")

@@ -92,3 +92,14 @@ def translate_bindings(node: object) -> None:
 def yes_no_text(value: bool) -> str:
     """Yes or no in the language in use."""
     return _("Yes") if value else _("No")
+
+
+def describe_key(node: object, key: str, description: str) -> None:
+    """Show ``description`` for ``key`` in ``node``'s footer entry instead."""
+    from dataclasses import replace
+
+    bindings = node._bindings  # type: ignore[attr-defined]
+    found = bindings.key_to_bindings.get(key, [])
+    bindings.key_to_bindings[key] = [
+        replace(b, description=description) if b.show else b for b in found
+    ]

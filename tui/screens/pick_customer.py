@@ -24,7 +24,7 @@ class PickCustomerScreen(ModalScreen[int | None]):
 
     def compose(self) -> ComposeResult:
         yield Static(_("Pick a customer"), id="title")
-        yield CustomerFinder()
+        yield CustomerFinder(choose=True)
         yield Footer(show_command_palette=False)
 
     @on(CustomerList.Selected)

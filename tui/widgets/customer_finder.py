@@ -16,7 +16,7 @@ from textual.containers import Vertical
 from textual.widgets import Input, Static
 
 from store.search import PAGE_SIZE, CustomerSearch
-from tui.i18n import N_, _, ngettext, translate_bindings
+from tui.i18n import N_, _, describe_key, ngettext, translate_bindings
 from tui.widgets.customer_list import CustomerList
 
 if TYPE_CHECKING:
@@ -59,10 +59,14 @@ class CustomerFinder(Vertical):
         Binding("escape", "to_search", N_("Search"), id="list.to_search"),
     ]
 
-    def __init__(self, *, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None, choose: bool = False) -> None:
         super().__init__(id=id)
         translate_bindings(self)
         self.search = CustomerSearch("")
+        # Picking a customer for a form chooses it rather than opening it.
+        self.choose = choose
+        if choose:
+            describe_key(self, "enter", _("Choose"))
 
     @property
     def database(self) -> Database:
@@ -74,7 +78,10 @@ class CustomerFinder(Vertical):
             placeholder=_("Search: name, address, phone, email, customer number…"),
             id="search",
         )
-        yield CustomerList(id="customers")
+        listing = CustomerList(id="customers")
+        if self.choose:
+            describe_key(listing, "enter", _("Choose"))
+        yield listing
         yield Static("", id="status")
 
     def on_mount(self) -> None:

@@ -222,6 +222,34 @@ class ChangedMeanwhile(KortistoError):
 # Temporary addresses.
 
 
+async def _add_period(
+    session: AsyncSession,
+    clock: Clock,
+    customer: Customer,
+    operator_id: int | None,
+    row: _PeriodT,
+    fields: dict[str, Any],
+    kind: str,
+    key: str,
+) -> _PeriodT:
+    """Add a dated record that may not overlap its kind, with its event."""
+    await _refuse_overlap(session, type(row), customer.id, fields, None)
+    session.add(row)
+    await session.flush()
+    _event(
+        session,
+        clock,
+        customer,
+        operator_id,
+        kind,
+        _period_summary(row.starts_on, row.ends_on),
+        key,
+        (None, row.id),
+        _added(fields),
+    )
+    return row
+
+
 async def add_temporary_address(
     database: Database,
     clock: Clock,
@@ -242,20 +270,15 @@ async def add_temporary_address(
     fields = _temporary_fields(values, today)
     async with database.write() as session:
         customer = await _customer_by_number(session, customer_number)
-        await _refuse_overlap(session, TemporaryAddress, customer.id, fields, None)
-        row = TemporaryAddress(customer_id=customer.id, **fields)
-        session.add(row)
-        await session.flush()
-        _event(
+        row = await _add_period(
             session,
             clock,
             customer,
             operator_id,
+            TemporaryAddress(customer_id=customer.id, **fields),
+            fields,
             TEMPORARY_ADDRESS_ADDED,
-            _period_summary(row.starts_on, row.ends_on),
             _TEMPORARY_KEY,
-            (None, row.id),
-            _added(fields),
         )
     return row
 
@@ -378,20 +401,15 @@ async def add_suspension(
     fields = _suspension_fields(values, today)
     async with database.write() as session:
         customer = await _customer_by_number(session, customer_number)
-        await _refuse_overlap(session, Suspension, customer.id, fields, None)
-        row = Suspension(customer_id=customer.id, **fields)
-        session.add(row)
-        await session.flush()
-        _event(
+        row = await _add_period(
             session,
             clock,
             customer,
             operator_id,
+            Suspension(customer_id=customer.id, **fields),
+            fields,
             SUSPENSION_ADDED,
-            _period_summary(row.starts_on, row.ends_on),
             _SUSPENSION_KEY,
-            (None, row.id),
-            _added(fields),
         )
         extensions = await _reconcile_extensions(
             session, clock, customer, row, operator_id, keep=True

@@ -104,7 +104,7 @@ class SubscriptionView:
 
 @dataclass(frozen=True)
 class InvoiceView:
-    """One line of the card's invoices."""
+    """One line of the card's invoices; a credit invoice names what it credits."""
 
     number: int
     invoice_date: dt.date
@@ -113,6 +113,8 @@ class InvoiceView:
     reference: str
     delivery: InvoiceDelivery
     status: InvoiceStatus
+    direct_payment: bool = False
+    credit_of_number: int | None = None
 
 
 @dataclass(frozen=True)
@@ -374,16 +376,19 @@ async def _load_subscriptions(
         )
 
 
-async def _load_invoices(session: AsyncSession, card: CustomerCard) -> None:
-    invoices = (
-        await session.scalars(
-            select(Invoice)
-            .where(Invoice.payer_id == card.customer.id)
-            .order_by(Invoice.invoice_date.desc(), Invoice.number.desc())
-            .limit(CARD_INVOICE_LIMIT)
-        )
-    ).all()
-    card.invoices = [
+async def invoice_views(
+    session: AsyncSession, customer_id: int, limit: int = CARD_INVOICE_LIMIT
+) -> list[InvoiceView]:
+    """The invoices ``customer_id`` pays, newest first, credit invoices included."""
+    original = aliased(Invoice)
+    rows = await session.execute(
+        select(Invoice, original.number)
+        .outerjoin(original, original.id == Invoice.credit_of_id)
+        .where(Invoice.payer_id == customer_id)
+        .order_by(Invoice.invoice_date.desc(), Invoice.number.desc())
+        .limit(limit)
+    )
+    return [
         InvoiceView(
             number=i.number,
             invoice_date=i.invoice_date,
@@ -392,9 +397,15 @@ async def _load_invoices(session: AsyncSession, card: CustomerCard) -> None:
             reference=i.reference,
             delivery=i.delivery,
             status=i.status,
+            direct_payment=i.direct_payment,
+            credit_of_number=credited,
         )
-        for i in invoices
+        for i, credited in rows
     ]
+
+
+async def _load_invoices(session: AsyncSession, card: CustomerCard) -> None:
+    card.invoices = await invoice_views(session, card.customer.id)
 
 
 def _automatic_groups(card: CustomerCard, today: dt.date) -> list[AutomaticGroup]:

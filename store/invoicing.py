@@ -52,6 +52,7 @@ from store.billing import (
     Period,
     SubscriptionTerms,
 )
+from store.cards import InvoiceView, invoice_views
 from store.clock import Clock
 from store.db import Database
 from store.errors import N_, KortistoError, NotFound
@@ -227,19 +228,8 @@ class InvoiceDetail:
         return self.credit_of_number is not None
 
 
-@dataclass(frozen=True)
-class InvoiceRow:
-    """One line of the card's invoice list."""
-
-    number: int
-    invoice_date: dt.date
-    due_date: dt.date
-    total: Decimal
-    reference: str
-    delivery: InvoiceDelivery
-    status: InvoiceStatus
-    direct_payment: bool
-    credit_of_number: int | None
+#: One line of the card's invoice list (the card reads the same rows).
+InvoiceRow = InvoiceView
 
 
 async def invoice_detail(database: Database, number: int) -> InvoiceDetail:
@@ -263,30 +253,7 @@ async def invoices_of(
     """
     async with database.read() as session:
         customer_id = await _customer_id(session, customer_number)
-        original = Invoice.__table__.alias("original")
-        rows = (
-            await session.execute(
-                select(Invoice, original.c.number)
-                .outerjoin(original, original.c.id == Invoice.credit_of_id)
-                .where(Invoice.payer_id == customer_id)
-                .order_by(Invoice.invoice_date.desc(), Invoice.number.desc())
-                .limit(limit)
-            )
-        ).all()
-    return [
-        InvoiceRow(
-            number=invoice.number,
-            invoice_date=invoice.invoice_date,
-            due_date=invoice.due_date,
-            total=invoice.total,
-            reference=invoice.reference,
-            delivery=invoice.delivery,
-            status=invoice.status,
-            direct_payment=invoice.direct_payment,
-            credit_of_number=credited,
-        )
-        for invoice, credited in rows
-    ]
+        return await invoice_views(session, customer_id, limit)
 
 
 async def _customer_id(session: AsyncSession, number: int) -> int:

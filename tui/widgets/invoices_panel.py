@@ -10,17 +10,15 @@ from __future__ import annotations
 from typing import ClassVar
 
 from rich.text import Text
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.widgets import DataTable, Static
 
 from store.cards import CustomerCard
-from store.errors import KortistoError
-from store.invoicing import InvoiceRow, invoices_of
+from store.invoicing import InvoiceRow
 from tui.formatting import INVOICE_STATUSES, date, label, money
 from tui.i18n import N_, _, translate_bindings
-from tui.messages import error_text
 from tui.screens.invoice_screen import AddInvoiceScreen, InvoiceScreen
 from tui.widgets.card_panel import CardPanel
 from tui.widgets.row_table import RowTable, fit
@@ -69,22 +67,8 @@ class InvoicesPanel(CardPanel):
 
     def show(self, card: CustomerCard) -> None:
         super().show(card)
-        if card.customer.number != self._shown_number:
-            # Another customer on the reused card: no rows of the last one.
-            self.query_one(RowTable).clear()
-            waiting = self.query_one("#body-invoices", Static)
-            waiting.update(_("Loading…"))
-            waiting.display = True
-        self.load(card.customer.number)
-
-    @work(exclusive=True, group="card-invoices", exit_on_error=False)
-    async def load(self, customer_number: int) -> None:
-        """Read the customer's invoices, credit invoices with what they credit."""
-        try:
-            rows = await invoices_of(self.kortisto.database, customer_number)
-        except KortistoError as error:
-            self.notify(error_text(error), severity="error")
-            return
+        rows = card.invoices
+        customer_number = card.customer.number
         self.rows = rows
         empty = self.query_one("#body-invoices", Static)
         empty.update(_("No invoices."))

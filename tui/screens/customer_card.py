@@ -227,7 +227,9 @@ class CustomerCardScreen(Screen[None]):
     def compose(self) -> ComposeResult:
         yield Static((_("Customer card") + f" {self.number}"), id="card-header")
         saved = self.kortisto.panel_state
-        with VerticalScroll(id="panels"):
+        # Not a stop of its own for Tab: the panels' titles and rows are, and
+        # the view scrolls to whichever has the focus.
+        with VerticalScroll(id="panels", can_focus=False):
             for panel_id, title, body, open_at_first in PANELS:
                 with Collapsible(
                     title=_(title),
